@@ -1,0 +1,178 @@
+"""The catalogue of result codes: stable identifiers, severity, whether they block the write.
+
+Codes are never renumbered or reused. Offline codes (``C1xx``) come from Check and need no
+network; live codes (``L2xx``) come from Pull, Plan and Restore; execution codes (``X3xx``) come
+from Execute and carry the API's own error beside them. The texts (message and remedy in zh, es,
+pt and en) live in ``templates/codes/<lang>.json`` so translators never touch code; a test fails
+if any code lacks a text in any language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from mltakedown.book.ports import Result
+
+
+class Code(StrEnum):
+    """Every code the tool writes in a row's Code column."""
+
+    # Offline (Check)
+    CHECKED = "C100"
+    IDENTIFIER_MISSING = "C101"
+    IDENTIFIER_TOO_LONG = "C102"
+    IDENTIFIER_CONTROL_CHARS = "C103"
+    SKU_PRECISION_LOST = "C104"
+    SKU_NUMERIC_CELL = "C105"
+    ID_TYPE_CONFLICT = "C106"
+    SITE_MISMATCH = "C107"
+    CATALOGUE_PRODUCT = "C108"
+    USER_PRODUCT_ID = "C109"
+    ACTION_MISSING = "C110"
+    ACTION_UNKNOWN = "C111"
+    REASON_MISSING = "C112"
+    CONFIRM_MISSING = "C113"
+    DUPLICATE_ROW = "C114"
+    CONFLICTING_ACTIONS = "C115"
+    FORMULA_IN_INPUT = "C116"
+    BLANK_ROW_ABOVE = "C117"
+    IGNORED = "C118"
+    PERMALINK = "C119"
+    REASON_UNKNOWN = "C120"
+    # Live (Pull, Plan, Restore)
+    FOUND = "L200"
+    NOT_FOUND = "L201"
+    NOT_YOUR_ITEM = "L202"
+    ACCOUNT_MISMATCH = "L203"
+    SKU_AMBIGUOUS = "L204"
+    SKU_NOT_FOUND = "L205"
+    VARIATION_ONLY = "L206"
+    PLATFORM_CONTROLLED = "L207"
+    PENDING_ORDERS_BLOCK = "L208"
+    PENDING_ORDERS_WARN = "L209"
+    FULL_STOCK = "L210"
+    AD_PAUSED_WITH_LISTING = "L211"
+    AD_ACTIVE_NOTED = "L212"
+    ALREADY_IN_TARGET = "L213"
+    CLOSE_IS_FINAL = "L214"
+    CLOSED_CANNOT_CHANGE = "L215"
+    CATALOGUE_SIBLING = "L216"
+    UNANSWERED_QUESTIONS = "L217"
+    PLAN_STALE = "L218"
+    RESTORE_NOT_OURS = "L219"
+    RESTORE_MODERATED = "L220"
+    RESTORE_NO_STOCK = "L221"
+    RELIST_WINDOW_PASSED = "L222"
+    RELISTED = "L223"
+    PLANNED = "L224"
+    NO_PLAN = "L225"
+    NOT_LOGGED_IN = "L226"
+    # Execution
+    DONE = "X300"
+    VERIFY_MISMATCH = "X301"
+    API_VALIDATION = "X302"
+    RATE_LIMITED = "X303"
+    AUTH_FAILED = "X304"
+    NETWORK = "X305"
+    CONFLICT = "X306"
+    FORBIDDEN = "X307"
+    RECONCILED = "X308"
+    SERVER_ERROR = "X309"
+    NOT_SENT = "X310"
+    RESTORED = "X311"
+
+
+class Severity(StrEnum):
+    """How serious a code is."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSpec:
+    """The fixed facts of one code (texts are looked up per language)."""
+
+    code: Code
+    severity: Severity
+    blocks_write: bool
+    result: Result
+
+
+_I, _W, _E = Severity.INFO, Severity.WARNING, Severity.ERROR
+_OK, _SK, _WA, _BL, _FA = Result.OK, Result.SKIPPED, Result.WARNING, Result.BLOCKED, Result.FAILED
+
+_SPECS: dict[Code, tuple[Severity, bool, Result]] = {
+    Code.CHECKED: (_I, False, _OK),
+    Code.IDENTIFIER_MISSING: (_E, True, _BL),
+    Code.IDENTIFIER_TOO_LONG: (_E, True, _BL),
+    Code.IDENTIFIER_CONTROL_CHARS: (_E, True, _BL),
+    Code.SKU_PRECISION_LOST: (_E, True, _BL),
+    Code.SKU_NUMERIC_CELL: (_W, False, _WA),
+    Code.ID_TYPE_CONFLICT: (_E, True, _BL),
+    Code.SITE_MISMATCH: (_E, True, _BL),
+    Code.CATALOGUE_PRODUCT: (_E, True, _BL),
+    Code.USER_PRODUCT_ID: (_I, False, _OK),
+    Code.ACTION_MISSING: (_E, True, _BL),
+    Code.ACTION_UNKNOWN: (_E, True, _BL),
+    Code.REASON_MISSING: (_E, True, _BL),
+    Code.CONFIRM_MISSING: (_E, True, _BL),
+    Code.DUPLICATE_ROW: (_W, True, _SK),
+    Code.CONFLICTING_ACTIONS: (_E, True, _BL),
+    Code.FORMULA_IN_INPUT: (_E, True, _BL),
+    Code.BLANK_ROW_ABOVE: (_W, False, _WA),
+    Code.IGNORED: (_I, True, _SK),
+    Code.PERMALINK: (_I, False, _OK),
+    Code.REASON_UNKNOWN: (_W, False, _WA),
+    Code.FOUND: (_I, False, _OK),
+    Code.NOT_FOUND: (_E, True, _BL),
+    Code.NOT_YOUR_ITEM: (_E, True, _BL),
+    Code.ACCOUNT_MISMATCH: (_E, True, _BL),
+    Code.SKU_AMBIGUOUS: (_E, True, _BL),
+    Code.SKU_NOT_FOUND: (_E, True, _BL),
+    Code.VARIATION_ONLY: (_W, False, _WA),
+    Code.PLATFORM_CONTROLLED: (_E, True, _BL),
+    Code.PENDING_ORDERS_BLOCK: (_E, True, _BL),
+    Code.PENDING_ORDERS_WARN: (_W, False, _WA),
+    Code.FULL_STOCK: (_W, False, _WA),
+    Code.AD_PAUSED_WITH_LISTING: (_I, False, _OK),
+    Code.AD_ACTIVE_NOTED: (_W, False, _WA),
+    Code.ALREADY_IN_TARGET: (_I, True, _SK),
+    Code.CLOSE_IS_FINAL: (_W, False, _WA),
+    Code.CLOSED_CANNOT_CHANGE: (_E, True, _BL),
+    Code.CATALOGUE_SIBLING: (_W, False, _WA),
+    Code.UNANSWERED_QUESTIONS: (_I, False, _OK),
+    Code.PLAN_STALE: (_E, True, _BL),
+    Code.RESTORE_NOT_OURS: (_E, True, _BL),
+    Code.RESTORE_MODERATED: (_E, True, _BL),
+    Code.RESTORE_NO_STOCK: (_E, True, _BL),
+    Code.RELIST_WINDOW_PASSED: (_E, True, _BL),
+    Code.RELISTED: (_I, False, _OK),
+    Code.PLANNED: (_I, False, _OK),
+    Code.NO_PLAN: (_E, True, _BL),
+    Code.NOT_LOGGED_IN: (_E, True, _BL),
+    Code.DONE: (_I, False, _OK),
+    Code.VERIFY_MISMATCH: (_E, False, _FA),
+    Code.API_VALIDATION: (_E, False, _FA),
+    Code.RATE_LIMITED: (_E, False, _FA),
+    Code.AUTH_FAILED: (_E, False, _FA),
+    Code.NETWORK: (_E, False, _FA),
+    Code.CONFLICT: (_E, False, _FA),
+    Code.FORBIDDEN: (_E, False, _FA),
+    Code.RECONCILED: (_I, False, _OK),
+    Code.SERVER_ERROR: (_E, False, _FA),
+    Code.NOT_SENT: (_W, False, _FA),
+    Code.RESTORED: (_I, False, _OK),
+}
+
+CATALOGUE: dict[Code, CodeSpec] = {
+    code: CodeSpec(code, severity, blocks, result) for code, (severity, blocks, result) in _SPECS.items()
+}
+"""Every code's fixed facts. A test asserts it covers every member of :class:`Code`."""
+
+
+def spec(code: Code) -> CodeSpec:
+    """The fixed facts of ``code``."""
+    return CATALOGUE[code]
