@@ -9,8 +9,13 @@ if any code lacks a text in any language.
 
 from __future__ import annotations
 
+import json
+import locale
+import os
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 
 from mltakedown.book.ports import Result
 
@@ -40,6 +45,9 @@ class Code(StrEnum):
     IGNORED = "C118"
     PERMALINK = "C119"
     REASON_UNKNOWN = "C120"
+    SKU_DATE_CELL = "C121"
+    LINK_WITHOUT_ID = "C122"
+    ID_TYPE_UNKNOWN = "C123"
     # Live (Pull, Plan, Restore)
     FOUND = "L200"
     NOT_FOUND = "L201"
@@ -126,6 +134,9 @@ _SPECS: dict[Code, tuple[Severity, bool, Result]] = {
     Code.IGNORED: (_I, True, _SK),
     Code.PERMALINK: (_I, False, _OK),
     Code.REASON_UNKNOWN: (_W, False, _WA),
+    Code.SKU_DATE_CELL: (_E, True, _BL),
+    Code.LINK_WITHOUT_ID: (_E, True, _BL),
+    Code.ID_TYPE_UNKNOWN: (_E, True, _BL),
     Code.FOUND: (_I, False, _OK),
     Code.NOT_FOUND: (_E, True, _BL),
     Code.NOT_YOUR_ITEM: (_E, True, _BL),
@@ -176,3 +187,94 @@ CATALOGUE: dict[Code, CodeSpec] = {
 def spec(code: Code) -> CodeSpec:
     """The fixed facts of ``code``."""
     return CATALOGUE[code]
+
+
+# --- Texts ---------------------------------------------------------------------------------------
+
+LANGUAGES: tuple[str, ...] = ("zh", "es", "pt", "en")
+"""The languages of messages, remedies, headers and the Codes sheet."""
+
+DEFAULT_LANGUAGE = "en"
+
+TEMPLATES_ENV = "MLTAKEDOWN_TEMPLATES"
+"""Environment variable naming the ``templates`` folder (defaults to the one in the source tree)."""
+
+_SEVERITY_RANK = {Severity.ERROR: 3, Severity.WARNING: 2, Severity.INFO: 1}
+
+
+@dataclass(frozen=True, slots=True)
+class CodeText:
+    """The words of one code in one language."""
+
+    message: str
+    remedy: str
+
+
+def templates_dir() -> Path:
+    """The ``templates`` folder: ``$MLTAKEDOWN_TEMPLATES`` or the one beside ``python/``."""
+    override = os.environ.get(TEMPLATES_ENV, "").strip()
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def normalise_language(lang: str | None) -> str:
+    """``zh-CN``, ``es_MX``, ``PT-br``, ``中文``… → one of :data:`LANGUAGES` (else ``en``)."""
+    text = (lang or "").strip().lower().replace("_", "-")
+    if text in ("中文", "简体中文", "chinese"):
+        return "zh"
+    if text in ("español", "espanol", "spanish"):
+        return "es"
+    if text in ("português", "portugues", "portuguese"):
+        return "pt"
+    head = text.split("-", 1)[0].split(".", 1)[0]
+    return head if head in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def system_language() -> str:
+    """The language of the system locale when it is one of ours, else ``en``."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value and value not in ("C", "POSIX") and not value.startswith("C."):
+            return normalise_language(value)
+    name = locale.getlocale()[0]
+    return normalise_language(name)
+
+
+@cache
+def _load(lang: str) -> dict[str, object]:
+    path = templates_dir() / "codes" / f"{lang}.json"
+    with path.open(encoding="utf-8") as handle:
+        data: dict[str, object] = json.load(handle)
+    return data
+
+
+def texts(code: Code, lang: str) -> CodeText:
+    """Message and remedy of ``code`` in ``lang`` (normalised; unknown languages fall back to en).
+
+    Raises ``KeyError`` when the catalogue file lacks the code (a test guards against that).
+    """
+    table = _load(normalise_language(lang))["codes"]
+    assert isinstance(table, dict)
+    entry = table[code.value]
+    return CodeText(message=str(entry["message"]), remedy=str(entry["remedy"]))
+
+
+def ui_text(key: str, lang: str) -> str:
+    """A short interface word from the catalogue file (``also``, ``severity.error``…)."""
+    table = _load(normalise_language(lang))["ui"]
+    assert isinstance(table, dict)
+    return str(table[key])
+
+
+def describe(code: Code, lang: str, detail: str = "") -> tuple[str, str]:
+    """``(message, remedy)`` for a row: the catalogue sentence, then ``": " + detail`` if given."""
+    text = texts(code, lang)
+    message = f"{text.message}: {detail}" if detail else text.message
+    return message, text.remedy
+
+
+def severity_rank(code: Code) -> tuple[int, int]:
+    """Sort key, highest first: severity, then whether it blocks the write."""
+    facts = CATALOGUE[code]
+    return (_SEVERITY_RANK[facts.severity], int(facts.blocks_write))

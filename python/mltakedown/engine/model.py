@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mltakedown.book.ports import Result
 from mltakedown.codes import Code
 
 
@@ -66,12 +67,16 @@ class LiveRow(BaseModel):
     available_quantity: int | None = None
     variation_count: int = 0
     variation_quantity: int | None = None
+    variation_ids: list[int] = Field(default_factory=list)
+    """Every variation ID of the item, in item order (a variation write must name them all)."""
     is_full: bool = False
     catalog_listing: bool = False
     related_item_ids: list[str] = Field(default_factory=list)
     pending_orders: int = 0
     ad_group_id: str | None = None
     ad_status: str | None = None
+    ad_group_item_ids: list[str] = Field(default_factory=list)
+    """Every item the ad group serves (a CATALOG or FAMILY group serves several)."""
     unanswered_questions: int = 0
     item_json: dict[str, Any] | None = None
     """The full item as read, kept for the snapshot taken before the first write."""
@@ -104,6 +109,11 @@ class PlannedRow(BaseModel):
     """Every gate that fired, most severe first; the first one decides the row's result."""
     detail: str = ""
     live: LiveRow | None = None
+    code_details: dict[str, str] = Field(default_factory=dict)
+    """Per code (its value, e.g. ``"L208"``), the specifics its message names (IDs, counts…)."""
+    result: Result | None = None
+    """The row's verdict when it is not the first code's (e.g. a warning-only row that still
+    cannot be written); ``None`` means "the first code decides" (``engine.gates.row_result``)."""
 
 
 class Plan(BaseModel):

@@ -1,0 +1,672 @@
+"""The workbook port over a workbook open in Excel, through xlwings (the ribbon's path).
+
+:class:`LiveWorkbook` implements :class:`~mltakedown.book.ports.WorkbookPort` over an xlwings
+``Book`` (the one ``xw.Book.caller()`` returns when a ribbon button runs). It uses the same layout
+(:mod:`mltakedown.book.layout`) and the same settings parser as the openpyxl adapter, so the engine
+cannot tell the two apart.
+
+Every exchange with Excel crosses a process boundary (COM on Windows, AppleScript on macOS, where
+a single call can take tens of milliseconds), so the adapter works in bulk:
+
+* reading the Takedown table is one value read of the sheet's used range (plus one formula read
+  of the data rows, which is how a formula typed into an input cell is told from its value);
+* writing a stage's outcomes is one 2-D value write per block of adjacent output columns (one
+  block in the template), one ``"@"`` number-format write per run of adjacent text columns (set
+  *before* the values, so a message starting with ``=`` stays text and ``00123`` stays ``00123``),
+  one colour write per run of adjacent rows with the same result, and one write of the summary
+  block;
+* Log and Snapshots rows are appended with one write each (their text cells carry Excel's
+  apostrophe prefix where Excel would otherwise parse them).
+
+xlwings is never imported here: the adapter only touches the objects it is given, which keeps it
+importable and testable on Linux, where xlwings cannot drive Excel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from mltakedown.book.errors import MissingColumnError, MissingSheetError, TooManyRowsError
+from mltakedown.book.layout import (
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    INPUT_KEYS,
+    LOG_COLUMNS,
+    MAX_DATA_ROWS,
+    OUTPUT_KEYS,
+    RESULT_FILLS,
+    SHEET_LOG,
+    SHEET_SETTINGS,
+    SHEET_SNAPSHOTS,
+    SHEET_TAKEDOWN,
+    SNAPSHOT_COLUMNS,
+    SUMMARY_RESULTS,
+    SUMMARY_VALUE_ROW,
+    TAKEDOWN_COLUMNS,
+    Owner,
+    header_keys,
+    normalise_header,
+)
+from mltakedown.book.ports import (
+    BookSettings,
+    CellValue,
+    InputRow,
+    LogEntry,
+    Outcome,
+    Result,
+    SnapshotRow,
+)
+from mltakedown.book.settings import parse_settings
+
+__all__ = ["EXCEL_CELL_LIMIT", "LiveWorkbook", "StatusSink", "colour_runs", "column_runs", "excel_text"]
+
+EXCEL_CELL_LIMIT = 32_767
+"""The most characters an Excel cell holds; longer texts are cut with a marker."""
+
+TEXT_FORMAT = "@"
+"""Excel's Text number format."""
+
+_TRUNCATED = " …[truncated]"
+_STATUS_PREFIX = "mltakedown"
+
+
+# --- The xlwings subset this module uses (structural types; xlwings itself is untyped) ----------
+
+
+class XlRange(Protocol):
+    """The part of ``xlwings.Range`` used here."""
+
+    value: Any
+    color: Any
+    number_format: Any
+
+    @property
+    def formula(self) -> Any: ...
+
+    @property
+    def row(self) -> int: ...
+
+    @property
+    def column(self) -> int: ...
+
+    @property
+    def shape(self) -> tuple[int, int]: ...
+
+    @property
+    def last_cell(self) -> XlRange: ...
+
+    def options(self, *args: Any, **kwargs: Any) -> XlRange: ...
+
+
+class XlSheet(Protocol):
+    """The part of ``xlwings.Sheet`` used here."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def used_range(self) -> XlRange: ...
+
+    def range(self, cell1: Any, cell2: Any = None) -> XlRange: ...
+
+
+class XlApp(Protocol):
+    """The part of ``xlwings.App`` used here."""
+
+    status_bar: Any
+
+    def alert(
+        self,
+        prompt: str,
+        title: str | None = None,
+        buttons: str = "ok",
+        mode: str | None = None,
+        callback: str | None = None,
+    ) -> str | None: ...
+
+
+class XlBook(Protocol):
+    """The part of ``xlwings.Book`` used here."""
+
+    @property
+    def fullname(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sheets(self) -> Any: ...
+
+    @property
+    def app(self) -> XlApp: ...
+
+
+StatusSink = Callable[[str], None]
+"""Where progress lines go (the adapter's :meth:`LiveWorkbook.status`)."""
+
+
+# --- Pure helpers (tested on their own) ------------------------------------------------------------
+
+
+def column_runs(columns: Iterable[int]) -> list[tuple[int, int]]:
+    """Group column (or row) numbers into runs of consecutive numbers: ``[1,2,3,5]`` → ``[(1,3),(5,5)]``."""
+    runs: list[tuple[int, int]] = []
+    for number in sorted(set(columns)):
+        if runs and number == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
+
+
+def colour_runs(results: Mapping[int, Result | None]) -> list[tuple[int, int, Result | None]]:
+    """The colour writes for the Result cells of ``results`` (sheet row → result), as
+    ``(first_row, last_row, result)`` in the order they must be applied.
+
+    Rows are taken in segments of consecutive rows (a row without an outcome is never painted).
+    In each segment, either one write per run of equal results, or — when fewer — one write of
+    the segment's most common result over the whole segment followed by one write per run of the
+    other results. A 10,000-row stage where a few rows differ thus costs a few writes, not one
+    per row.
+    """
+    plan: list[tuple[int, int, Result | None]] = []
+    for seg_first, seg_last in column_runs(results):
+        runs: list[tuple[int, int, Result | None]] = []
+        for row in range(seg_first, seg_last + 1):
+            result = results[row]
+            if runs and runs[-1][2] == result:
+                runs[-1] = (runs[-1][0], row, result)
+            else:
+                runs.append((row, row, result))
+        tally = Counter(results[row] for row in range(seg_first, seg_last + 1))
+        base = max(tally, key=lambda result: (tally[result], -_result_rank(result)))
+        others = [run for run in runs if run[2] != base]
+        if 1 + len(others) < len(runs):
+            plan.append((seg_first, seg_last, base))
+            plan.extend(others)
+        else:
+            plan.extend(runs)
+    return plan
+
+
+def _result_rank(result: Result | None) -> int:
+    """A fixed tie-break between equally common results (so the plan is deterministic)."""
+    return -1 if result is None else SUMMARY_RESULTS.index(result)
+
+
+_MONTH_DATE = re.compile(
+    r"^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?[\s\-/]*\d", re.IGNORECASE
+)
+
+
+def excel_text(text: str) -> str:
+    """``text`` as it must be assigned through ``Range.value`` to land as that exact text.
+
+    Excel parses an assigned string the way it parses typing: ``=…`` becomes a formula, ``00123``
+    a number, ``1/2`` or ``May 5`` a date, ``TRUE`` a boolean, ``#N/A`` an error. A leading
+    apostrophe (Excel's prefix character, not part of the value) prevents that, so it is added to
+    every string that does not start with a letter, and to the few letter-led forms Excel converts.
+    Used where a Text number format is not set first (Log, Snapshots, mixed columns).
+    """
+    if not text:
+        return text
+    if (
+        not text[0].isalpha()
+        or text.strip().upper() in ("TRUE", "FALSE")
+        or _MONTH_DATE.match(text.strip()) is not None
+    ):
+        return "'" + text
+    return text
+
+
+def _cut(text: str) -> str:
+    if len(text) <= EXCEL_CELL_LIMIT:
+        return text
+    return text[: EXCEL_CELL_LIMIT - len(_TRUNCATED) - 1] + _TRUNCATED
+
+
+def read_cell(value: Any) -> CellValue:
+    """A value as xlwings read it, in the shape the openpyxl adapter gives.
+
+    Excel stores every number as a double and xlwings hands all of them over as ``float``;
+    openpyxl gives ``int`` for whole numbers. Whole floats within a double's exact range become
+    ``int`` here, so ``123`` reads the same from both adapters (and Check sees the same SKU damage).
+    """
+    if value is None or isinstance(value, str | bool | dt.datetime | dt.date | int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 2**53:
+            return int(value)
+        return value
+    return str(value)
+
+
+def write_cell(value: CellValue | Result, *, as_text: bool) -> Any:
+    """A value ready for ``Range.value``: enums as their text, aware times as naive UTC, long texts cut.
+
+    ``as_text`` says the target cell is formatted as Text already; otherwise strings get the
+    apostrophe guard of :func:`excel_text`.
+    """
+    if value is None:
+        return None
+    if isinstance(value, Result):
+        return value.value
+    if isinstance(value, str):
+        text = _cut(value)
+        return text if as_text else excel_text(text)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        # Excel has no time zones: cells hold wall-clock UTC (the column headers say so).
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def _grid(value: Any) -> list[list[Any]]:
+    """A read value as a list of rows, whatever shape xlwings returned."""
+    if isinstance(value, list | tuple):
+        if value and isinstance(value[0], list | tuple):
+            return [list(row) for row in value]
+        return [list(value)]
+    return [[value]]
+
+
+# --- The adapter ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    """The Takedown sheet as last read (and as written since): the cache that makes bulk writes safe."""
+
+    columns: dict[str, int]
+    """Column key → 1-based sheet column."""
+    width: int
+    rows: dict[int, list[Any]] = field(default_factory=dict)
+    """Sheet row → cell values of columns 1..width (data rows only)."""
+    data_rows: list[int] = field(default_factory=list)
+    """Sheet rows holding at least one input value, in order."""
+
+    def cell(self, row: int, column: int) -> Any:
+        values = self.rows.get(row)
+        if values is None or column > len(values):
+            return None
+        return values[column - 1]
+
+    def put(self, row: int, column: int, value: Any) -> None:
+        values = self.rows.setdefault(row, [None] * self.width)
+        if column > len(values):
+            values.extend([None] * (column - len(values)))
+        values[column - 1] = value
+
+
+_TAKEDOWN_OWNER: Mapping[str, Owner] = {c.key: c.owner for c in TAKEDOWN_COLUMNS}
+_TEXT_KEYS: frozenset[str] = frozenset(c.key for c in TAKEDOWN_COLUMNS if c.as_text)
+_REQUIRED_KEYS: tuple[str, ...] = tuple(c.key for c in TAKEDOWN_COLUMNS if c.required)
+
+
+class LiveWorkbook:
+    """:class:`~mltakedown.book.ports.WorkbookPort` over an open xlwings ``Book``.
+
+    ``book`` is what ``xw.Book.caller()`` returned. The adapter keeps the Takedown table it read
+    (and what it wrote since), so a write covers whole blocks without reading the sheet again;
+    the sheet must not be edited by hand while a stage runs (Excel is busy anyway).
+    """
+
+    def __init__(self, book: XlBook) -> None:
+        self._book = book
+        self._table: _Table | None = None
+        self._settings: BookSettings | None = None
+        self._last_status = ""
+        self._last_progress: tuple[str, int] = ("", -1)
+
+    # --- identity ----------------------------------------------------------------------------------
+    @property
+    def book(self) -> XlBook:
+        """The xlwings book this adapter works on."""
+        return self._book
+
+    @property
+    def path(self) -> Path:
+        """The workbook's file on disk (xlwings maps OneDrive/SharePoint addresses to the synced folder)."""
+        return Path(self._book.fullname)
+
+    @property
+    def language(self) -> str:
+        """The workbook's message language, from the Settings sheet."""
+        return self.read_settings().language
+
+    # --- reading -----------------------------------------------------------------------------------
+    def _sheet(self, name: str) -> XlSheet:
+        try:
+            sheet: XlSheet = self._book.sheets[name]
+        except Exception as exc:  # xlwings raises a COM/AppleScript error, not KeyError
+            raise MissingSheetError(self.path, f"the workbook has no {name!r} sheet", sheet=name) from exc
+        return sheet
+
+    @staticmethod
+    def _extent(sheet: XlSheet) -> tuple[int, int]:
+        """Last used row and column (the used range need not start at A1)."""
+        used = sheet.used_range
+        rows, columns = used.shape
+        return used.row + rows - 1, used.column + columns - 1
+
+    def read_settings(self) -> BookSettings:
+        """The Settings sheet (column A key, column B value), read once per adapter."""
+        if self._settings is None:
+            sheet = self._sheet(SHEET_SETTINGS)
+            last_row, _ = self._extent(sheet)
+            values = _grid(sheet.range((1, 1), (max(last_row, 1), 2)).options(ndim=2).value)
+            self._settings = parse_settings((row[0], row[1] if len(row) > 1 else None) for row in values)
+        return self._settings
+
+    def _read_table(self) -> _Table:
+        sheet = self._sheet(SHEET_TAKEDOWN)
+        last_row, last_column = self._extent(sheet)
+        if last_row - HEADER_ROW > MAX_DATA_ROWS:
+            raise TooManyRowsError(
+                self.path,
+                f"{last_row - HEADER_ROW:,} rows below the header; at most {MAX_DATA_ROWS:,} are accepted "
+                "(delete the empty formatted rows at the bottom, or split the list)",
+                sheet=SHEET_TAKEDOWN,
+            )
+        if last_row < HEADER_ROW:
+            raise MissingColumnError(
+                self.path, "the header row is empty", sheet=SHEET_TAKEDOWN, row=HEADER_ROW
+            )
+        # The one bulk read: everything from A1 to the last used cell, errors as text (#N/A) like
+        # openpyxl gives them, always 2-D even for a single row.
+        block = _grid(sheet.range((1, 1), (last_row, last_column)).options(ndim=2, err_to_str=True).value)
+        header = block[HEADER_ROW - 1]
+        keys = header_keys(SHEET_TAKEDOWN)
+        columns: dict[str, int] = {}
+        for index, text in enumerate(header, start=1):
+            key = keys.get(normalise_header(text))
+            if key is not None and key not in columns:
+                columns[key] = index
+        for key in _REQUIRED_KEYS:
+            if key not in columns:
+                raise MissingColumnError(
+                    self.path,
+                    f"no {key!r} column on the header row (row {HEADER_ROW}); restore the header or run "
+                    "'mltakedown upgrade' on a copy",
+                    sheet=SHEET_TAKEDOWN,
+                    row=HEADER_ROW,
+                )
+        table = _Table(columns=columns, width=last_column)
+        for row_number in range(FIRST_DATA_ROW, last_row + 1):
+            values = [read_cell(v) for v in block[row_number - 1]]
+            table.rows[row_number] = values
+            if any(values[columns[k] - 1] not in (None, "") for k in INPUT_KEYS if k in columns):
+                table.data_rows.append(row_number)
+        return table
+
+    def _input_formulas(self, table: _Table) -> dict[int, frozenset[str]]:
+        """Input keys holding a formula, per data row (one formula read over the data rows)."""
+        if not table.data_rows:
+            return {}
+        sheet = self._sheet(SHEET_TAKEDOWN)
+        first, last = table.data_rows[0], table.data_rows[-1]
+        formulas = _grid(sheet.range((first, 1), (last, table.width)).formula)
+        inputs = [(k, table.columns[k]) for k in INPUT_KEYS if k in table.columns]
+        found: dict[int, frozenset[str]] = {}
+        for row_number in table.data_rows:
+            line = formulas[row_number - first]
+            keys = frozenset(
+                k
+                for k, col in inputs
+                if col <= len(line) and isinstance(line[col - 1], str) and line[col - 1].startswith("=")
+            )
+            if keys:
+                found[row_number] = keys
+        return found
+
+    def read_rows(self) -> list[InputRow]:
+        """All data rows of the Takedown sheet, in sheet order, blank rows excluded."""
+        table = self._read_table()
+        self._table = table
+        formulas = self._input_formulas(table)
+        inputs = [(k, table.columns[k]) for k in INPUT_KEYS if k in table.columns]
+        outputs = [(k, table.columns[k]) for k in OUTPUT_KEYS if k in table.columns]
+        rows: list[InputRow] = []
+        for row_number in table.data_rows:
+            values = table.rows[row_number]
+            rows.append(
+                InputRow(
+                    row_number=row_number,
+                    values={k: values[col - 1] for k, col in inputs if values[col - 1] is not None},
+                    formulas=formulas.get(row_number, frozenset()),
+                    outputs={k: values[col - 1] for k, col in outputs if values[col - 1] is not None},
+                )
+            )
+        return rows
+
+    # --- writing the outcomes ----------------------------------------------------------------------
+    def _ensure_table(self) -> _Table:
+        if self._table is None:
+            self._table = self._read_table()
+        return self._table
+
+    def write_outcomes(self, outcomes: Sequence[Outcome], *, stage: str) -> None:
+        """Write result, code, message, remedy and output values in bulk, colour the Result cells by
+        result, and refresh the summary block. Input cells are never touched."""
+        table = self._ensure_table()
+        if outcomes:
+            sheet = self._sheet(SHEET_TAKEDOWN)
+            updates = self._updates(table, outcomes)
+            self._write_blocks(sheet, table, updates)
+            self._write_colours(sheet, table, outcomes)
+        self._write_summary(table, stage)
+
+    def _updates(
+        self, table: _Table, outcomes: Sequence[Outcome]
+    ) -> dict[int, dict[int, CellValue | Result]]:
+        """Sheet row → sheet column → new value, for every output cell the outcomes set or clear."""
+        present = {k: table.columns[k] for k in OUTPUT_KEYS if k in table.columns}
+        updates: dict[int, dict[int, CellValue | Result]] = {}
+        for outcome in outcomes:
+            if outcome.row_number < FIRST_DATA_ROW:
+                raise ValueError(f"row {outcome.row_number} is above the Takedown table")
+            for key in outcome.values:
+                if _TAKEDOWN_OWNER.get(key) is Owner.INPUT:
+                    raise ValueError(f"{key!r} is an input column; the tool never writes it")
+            cells: dict[int, CellValue | Result] = {}
+            if outcome.clear_others:
+                cells.update(dict.fromkeys(present.values()))
+            verdict: dict[str, CellValue | Result] = {
+                "result": outcome.result,
+                "code": outcome.code,
+                "message": outcome.message,
+                "remedy": outcome.remedy,
+            }
+            for key, value in (*verdict.items(), *outcome.values.items()):
+                if key in present:
+                    cells[present[key]] = value
+            updates.setdefault(outcome.row_number, {}).update(cells)
+        return updates
+
+    def _write_blocks(
+        self, sheet: XlSheet, table: _Table, updates: Mapping[int, Mapping[int, CellValue | Result]]
+    ) -> None:
+        """One value write per run of adjacent output columns, over the rows the outcomes span.
+
+        Cells inside the block that no outcome sets keep their current value (from the cache), so
+        one rectangle can cover rows and columns that did not change.
+        """
+        touched = sorted({col for cells in updates.values() for col in cells})
+        if not touched:
+            return
+        output_columns = {table.columns[k] for k in OUTPUT_KEYS if k in table.columns}
+        first_row, last_row = min(updates), max(updates)
+        for start, end in column_runs(output_columns):
+            cols = [c for c in touched if start <= c <= end]
+            if not cols:
+                continue
+            lo, hi = cols[0], cols[-1]
+            text_cols = self._text_columns(range(lo, hi + 1), table)
+            for t_start, t_end in column_runs(text_cols):
+                # Before the values: Excel parses a string assigned to a General cell.
+                sheet.range((first_row, t_start), (last_row, t_end)).number_format = TEXT_FORMAT
+            block: list[list[Any]] = []
+            for row_number in range(first_row, last_row + 1):
+                row_updates = updates.get(row_number, {})
+                line: list[Any] = []
+                for col in range(lo, hi + 1):
+                    value = row_updates[col] if col in row_updates else table.cell(row_number, col)
+                    if col in text_cols and isinstance(value, int | float) and not isinstance(value, bool):
+                        value = str(value)  # IDs in a Text column are text, as the template lays them out
+                    line.append(write_cell(value, as_text=col in text_cols))
+                    if col in row_updates:
+                        table.put(row_number, col, read_cell(write_cell(value, as_text=True)))
+                block.append(line)
+            sheet.range((first_row, lo), (last_row, hi)).value = block
+
+    @staticmethod
+    def _text_columns(columns: Iterable[int], table: _Table) -> set[int]:
+        """The block's columns the layout formats as Text (IDs): these get ``"@"`` before the values.
+
+        Every other string is guarded with Excel's apostrophe prefix instead (:func:`excel_text`),
+        which costs no write at all; a Text format on a column that also holds numbers or dates
+        would show them as text or serial numbers.
+        """
+        text_columns = {table.columns[key] for key in _TEXT_KEYS if key in table.columns}
+        return {col for col in columns if col in text_columns}
+
+    def _write_colours(self, sheet: XlSheet, table: _Table, outcomes: Sequence[Outcome]) -> None:
+        """Fill the Result cells by result (see :func:`colour_runs` for how few writes that takes)."""
+        column = table.columns.get("result")
+        if column is None:
+            return
+        for first, last, result in colour_runs({o.row_number: o.result for o in outcomes}):
+            fill = RESULT_FILLS.get(result) if result is not None else None
+            sheet.range((first, column), (last, column)).color = f"#{fill}" if fill else None
+
+    def _write_summary(self, table: _Table, stage: str) -> None:
+        """Counts per result over every data row, the total, the stage and the time: one write."""
+        column = table.columns.get("result")
+        counts = dict.fromkeys(SUMMARY_RESULTS, 0)
+        if column is not None:
+            for row_number in table.data_rows:
+                value = table.cell(row_number, column)
+                if isinstance(value, str) and value in Result.__members__:
+                    counts[Result(value)] += 1
+        line: list[Any] = [counts[r] for r in SUMMARY_RESULTS]
+        line += [
+            len(table.data_rows),
+            excel_text(stage),
+            dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+        ]
+        sheet = self._sheet(SHEET_TAKEDOWN)
+        sheet.range((SUMMARY_VALUE_ROW, 2), (SUMMARY_VALUE_ROW, 1 + len(line))).value = [line]
+
+    # --- Log and Snapshots -------------------------------------------------------------------------
+    def _append(self, sheet_name: str, columns: Sequence[str], lines: Sequence[Mapping[str, Any]]) -> None:
+        """Append ``lines`` below the last used row of a sheet whose header is row 1: one read of
+        the header, one write of the new rows."""
+        if not lines:
+            return
+        sheet = self._sheet(sheet_name)
+        last_row, last_column = self._extent(sheet)
+        header = _grid(sheet.range((1, 1), (1, max(last_column, 1))).options(ndim=2).value)[0]
+        keys = header_keys(sheet_name)
+        positions: dict[str, int] = {}
+        for index, text in enumerate(header, start=1):
+            key = keys.get(normalise_header(text))
+            if key is not None and key not in positions:
+                positions[key] = index
+        if not positions:
+            # A sheet emptied by hand: lay the header down again (English) in the same write.
+            positions = {key: index for index, key in enumerate(columns, start=1)}
+            spec = {c.key: c for c in (*LOG_COLUMNS, *SNAPSHOT_COLUMNS)}
+            rows: list[list[Any]] = [[spec[k].header(self._language_or_default()) for k in columns]]
+            start_row = 1
+        else:
+            rows = []
+            start_row = max(last_row, 1) + 1
+        width = max(positions.values())
+        for values in lines:
+            line: list[Any] = [None] * width
+            for key, col in positions.items():
+                line[col - 1] = write_cell(values.get(key), as_text=False)
+            rows.append(line)
+        sheet.range((start_row, 1), (start_row + len(rows) - 1, width)).value = rows
+
+    def _language_or_default(self) -> str:
+        try:
+            return self.language
+        except MissingSheetError:
+            return "en"
+
+    def append_log(self, entries: Sequence[LogEntry]) -> None:
+        """Append API calls (and failures of a whole step, with their traceback) to the Log sheet."""
+        self._append(
+            SHEET_LOG,
+            [c.key for c in LOG_COLUMNS],
+            [
+                {
+                    "at_utc": e.at,
+                    "method": e.method,
+                    "path": e.path,
+                    "status": e.status,
+                    "request_id": e.request_id,
+                    "duration_ms": round(e.duration_ms, 1),
+                    "row": e.row_number,
+                    "run_id": e.run_id,
+                    "note": e.note,
+                }
+                for e in entries
+            ],
+        )
+
+    def write_snapshots(self, snapshots: Sequence[SnapshotRow]) -> None:
+        """Append item snapshots to the Snapshots sheet (the full JSON is also in the snapshot file)."""
+        self._append(
+            SHEET_SNAPSHOTS,
+            [c.key for c in SNAPSHOT_COLUMNS],
+            [
+                {
+                    "run_id": s.run_id,
+                    "taken_at": s.taken_at,
+                    "item_id": s.item_id,
+                    "variation_id": None if s.variation_id is None else str(s.variation_id),
+                    "site": s.site,
+                    "status": s.status,
+                    "sub_status": s.sub_status,
+                    "available_quantity": s.available_quantity,
+                    "price": s.price,
+                    "title": s.title,
+                    "sha256": s.sha256,
+                    "file": s.file,
+                    "raw_json": s.raw_json,
+                }
+                for s in snapshots
+            ],
+        )
+
+    def save(self) -> None:
+        """Nothing to do: Excel owns the open file. The user saves it (Ctrl+S) when they want to keep
+        the results; the journal and snapshots beside it are already durable."""
+
+    # --- Excel's status bar --------------------------------------------------------------------------
+    def status(self, text: str) -> None:
+        """Show a progress line in Excel's status bar (skipped when unchanged: each set is a round trip)."""
+        line = f"{_STATUS_PREFIX}: {text}"
+        if line != self._last_status:
+            self._book.app.status_bar = line
+            self._last_status = line
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        """``Pull status: 1,200 / 10,000 rows (12%)``, updated at most once per whole percent."""
+        percent = 100 * done // total if total else 100
+        if (stage, percent) == self._last_progress and done != total:
+            return
+        self._last_progress = (stage, percent)
+        self.status(f"{stage}: {done:,} / {total:,} rows ({percent}%)")
+
+    def clear_status(self) -> None:
+        """Give the status bar back to Excel."""
+        self._book.app.status_bar = False
+        self._last_status = ""

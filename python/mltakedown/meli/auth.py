@@ -1,0 +1,352 @@
+"""OAuth 2.0 for Mercado Libre: authorization URL with PKCE, code exchange, refresh, and the
+token providers the client asks for a bearer token.
+
+The refresh token is single-use and rotates on every refresh (ml-api.md §1), so
+:class:`TokenManager`:
+
+* serialises refreshes per account alias with an ``asyncio.Lock``;
+* re-reads the store *inside* the lock: a caller that waited while another refreshed finds a
+  new access token there and uses it instead of spending the (now dead) old refresh token;
+* saves the rotated token set *before* handing out the new access token, so a crash can never
+  leave the only valid refresh token in memory.
+
+:class:`StaticToken` wraps a token given directly (``MLTAKEDOWN_ACCESS_TOKEN``): it cannot
+refresh, so a 401 fails at once with :class:`~mltakedown.meli.errors.AuthenticationError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import secrets
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlencode
+
+import httpx
+
+from mltakedown.meli.constants import DEFAULT_API_URL, TOKEN_EXPIRY_SKEW
+from mltakedown.meli.errors import APIConnectionError, TokenError, api_error_from_response
+from mltakedown.meli.tokens import TokenSet, TokenStore
+from mltakedown.meli.transport import map_transport_errors
+
+__all__ = [
+    "AUTH_HOSTS",
+    "OAuthApp",
+    "PKCEPair",
+    "StaticToken",
+    "TokenManager",
+    "TokenProvider",
+    "code_challenge",
+    "generate_pkce",
+]
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PATH = "/oauth/token"
+
+AUTH_HOSTS: dict[str, str] = {
+    "MLA": "auth.mercadolibre.com.ar",
+    "MLB": "auth.mercadolivre.com.br",
+    "MLM": "auth.mercadolibre.com.mx",
+    "MLC": "auth.mercadolibre.cl",
+    "MCO": "auth.mercadolibre.com.co",
+    "MLU": "auth.mercadolibre.com.uy",
+    "MPE": "auth.mercadolibre.com.pe",
+    "MEC": "auth.mercadolibre.com.ec",
+    "MLV": "auth.mercadolibre.com.ve",
+    "MCR": "auth.mercadolibre.co.cr",
+    "MPA": "auth.mercadolibre.com.pa",
+    "MRD": "auth.mercadolibre.com.do",
+    "MBO": "auth.mercadolibre.com.bo",
+    "MPY": "auth.mercadolibre.com.py",
+    "MGT": "auth.mercadolibre.com.gt",
+    "MHN": "auth.mercadolibre.com.hn",
+    "MNI": "auth.mercadolibre.com.ni",
+    "MSV": "auth.mercadolibre.com.sv",
+}
+"""Per-country authorization host (the token endpoint is always on the API host)."""
+
+
+@dataclass(frozen=True)
+class PKCEPair:
+    """A PKCE code verifier and its S256 challenge."""
+
+    verifier: str = field(repr=False)
+    """Kept by the app and sent with the code exchange."""
+    challenge: str
+    """Sent in the authorization URL."""
+
+
+def code_challenge(verifier: str) -> str:
+    """The S256 challenge of ``verifier``: base64url(sha256(verifier)) without padding."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def generate_pkce() -> PKCEPair:
+    """A fresh verifier (86 unreserved characters, within RFC 7636's 43..128) and challenge."""
+    verifier = secrets.token_urlsafe(64)
+    return PKCEPair(verifier=verifier, challenge=code_challenge(verifier))
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """A registered Mercado Libre application."""
+
+    client_id: str
+    """The application id."""
+    client_secret: str = field(repr=False)
+    """The application secret."""
+    redirect_uri: str
+    """Must equal the redirect URI registered for the app."""
+    site_id: str = "MLM"
+    """Chooses the country's authorization host."""
+    api_url: str = DEFAULT_API_URL
+    """Token endpoint host, used when no HTTP client is passed in."""
+    auth_host: str | None = None
+    """Override of the authorization host (e.g. an emulator)."""
+
+    def authorization_url(self, state: str, code_challenge: str) -> str:
+        """The URL the seller opens to grant access (authorization code + PKCE S256)."""
+        host = self.auth_host or AUTH_HOSTS.get(self.site_id.upper())
+        if host is None:
+            raise ValueError(f"no authorization host known for site {self.site_id!r}")
+        base = host if host.startswith(("http://", "https://")) else f"https://{host}"
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self.client_id,
+                "redirect_uri": self.redirect_uri,
+                "state": state,
+                "code_challenge": code_challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+        return f"{base.rstrip('/')}/authorization?{query}"
+
+    async def exchange_code(
+        self, code: str, verifier: str, *, http: httpx.AsyncClient | None = None
+    ) -> TokenSet:
+        """Trade an authorization code (+ PKCE verifier) for a token set."""
+        return await self._token_call(
+            {
+                "grant_type": "authorization_code",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "code": code,
+                "redirect_uri": self.redirect_uri,
+                "code_verifier": verifier,
+            },
+            http,
+        )
+
+    async def refresh(self, refresh_token: str, *, http: httpx.AsyncClient | None = None) -> TokenSet:
+        """Spend ``refresh_token`` for a new token set (with a new refresh token)."""
+        return await self._token_call(
+            {
+                "grant_type": "refresh_token",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "refresh_token": refresh_token,
+            },
+            http,
+        )
+
+    async def _token_call(self, form: dict[str, str], http: httpx.AsyncClient | None) -> TokenSet:
+        if http is None:
+            async with httpx.AsyncClient(base_url=self.api_url) as own:
+                return await self._post_token(own, form)
+        return await self._post_token(http, form)
+
+    async def _post_token(self, http: httpx.AsyncClient, form: dict[str, str]) -> TokenSet:
+        grant = form["grant_type"]
+        try:
+            with map_transport_errors("POST", TOKEN_PATH):
+                # Parameters go in the form body, as ML recommends (never in the query string).
+                response = await http.post(TOKEN_PATH, data=form, headers={"accept": "application/json"})
+        except APIConnectionError as exc:
+            lost = (
+                " The answer was lost after sending; the old refresh token may be spent."
+                if exc.request_sent
+                else ""
+            )
+            raise TokenError(
+                f"{grant} request failed: {exc.message}.{lost}", code="token_endpoint_unreachable"
+            ) from exc
+        if response.is_error:
+            api_error = api_error_from_response(response)
+            raise TokenError(
+                f"{grant} refused: {api_error}. Re-authorise the account.",
+                code=api_error.error if api_error.error.startswith("invalid_") else "token_refused",
+            ) from api_error
+        try:
+            payload: Any = response.json()
+        except ValueError as exc:
+            raise TokenError(f"{grant} answer is not JSON", code="invalid_token_response") from exc
+        if not isinstance(payload, dict):
+            raise TokenError(f"{grant} answer is not a JSON object", code="invalid_token_response")
+        return TokenSet.from_oauth(payload)
+
+
+@runtime_checkable
+class TokenProvider(Protocol):
+    """What the client needs from a source of bearer tokens."""
+
+    @property
+    def can_refresh(self) -> bool:
+        """Whether :meth:`refresh` can produce a new token."""
+        ...
+
+    async def access_token(self) -> str:
+        """A currently valid access token."""
+        ...
+
+    async def refresh(self, stale: str | None) -> str:
+        """A token newer than ``stale`` (the one the API just refused)."""
+        ...
+
+
+class StaticToken:
+    """A fixed access token (``MLTAKEDOWN_ACCESS_TOKEN``); it cannot be refreshed."""
+
+    can_refresh = False
+
+    def __init__(self, token: str) -> None:
+        if not token:
+            raise TokenError("empty access token", code="no_token")
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "StaticToken('***')"
+
+    async def access_token(self) -> str:
+        """The configured token."""
+        return self._token
+
+    async def refresh(self, stale: str | None) -> str:
+        """Always fails: a static token has no refresh token."""
+        raise TokenError(
+            "the access token given directly (MLTAKEDOWN_ACCESS_TOKEN) was rejected and cannot be "
+            "refreshed; provide a new token or log the account in",
+            code="static_token_rejected",
+        )
+
+
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _alias_lock(alias: str) -> asyncio.Lock:
+    """One lock per alias per event loop (asyncio locks cannot cross loops)."""
+    loop = asyncio.get_running_loop()
+    per_loop = _locks.setdefault(loop, {})
+    lock = per_loop.get(alias)
+    if lock is None:
+        lock = per_loop[alias] = asyncio.Lock()
+    return lock
+
+
+class TokenManager:
+    """Hands out the access token of one account alias and refreshes it safely.
+
+    ``http`` is the client used for the token endpoint; ``MeliClient`` fills it with its own
+    client when left empty, so the sandbox and tests reach the same host.
+    """
+
+    def __init__(
+        self,
+        store: TokenStore,
+        alias: str,
+        app: OAuthApp | None,
+        http: httpx.AsyncClient | None = None,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.alias = alias
+        self.app = app
+        self.http = http
+        self._now = now
+        self._current: TokenSet | None = None
+        self.refresh_count = 0
+        """How many refresh calls this manager made (for tests and diagnostics)."""
+
+    def __repr__(self) -> str:
+        return f"TokenManager(alias={self.alias!r}, store={self.store!r})"
+
+    @property
+    def can_refresh(self) -> bool:
+        """True when an OAuth app is configured."""
+        return self.app is not None
+
+    def use_http(self, http: httpx.AsyncClient) -> None:
+        """Use ``http`` for the token endpoint unless a client was given explicitly."""
+        if self.http is None:
+            self.http = http
+
+    def _load(self) -> TokenSet:
+        tokens = self.store.load(self.alias)
+        if tokens is None:
+            raise TokenError(
+                f"no tokens stored for account {self.alias!r}; log the account in first",
+                code="no_token",
+                alias=self.alias,
+            )
+        return tokens
+
+    async def access_token(self) -> str:
+        """The current access token, refreshed first when it is about to expire."""
+        tokens = self._current or self._load()
+        self._current = tokens
+        if self.can_refresh and tokens.expired(skew_seconds=TOKEN_EXPIRY_SKEW, now=self._now()):
+            return await self.refresh(tokens.access_token)
+        return tokens.access_token
+
+    async def refresh(self, stale: str | None) -> str:
+        """Return an access token newer than ``stale``, refreshing at most once per rotation."""
+        if self.app is None:
+            raise TokenError(
+                f"access token of {self.alias!r} was rejected and no OAuth app is configured to refresh it",
+                code="no_refresh",
+                alias=self.alias,
+            )
+        async with _alias_lock(self.alias):
+            # Re-read inside the lock: whoever held it before us may have refreshed already.
+            stored = self._load()
+            fresh_enough = not stored.expired(skew_seconds=TOKEN_EXPIRY_SKEW, now=self._now())
+            if stored.access_token != stale and fresh_enough:
+                self._current = stored
+                return stored.access_token
+            if not stored.refresh_token:
+                raise TokenError(
+                    f"account {self.alias!r} has no refresh token; log it in again",
+                    code="no_refresh",
+                    alias=self.alias,
+                )
+            try:
+                new = await self.app.refresh(stored.refresh_token, http=self.http)
+            except TokenError as exc:
+                exc.alias = self.alias
+                raise
+            self.refresh_count += 1
+            if new.refresh_token is None:
+                # Keep the old one rather than lose the grant; ML normally always rotates.
+                new = TokenSet(
+                    access_token=new.access_token,
+                    refresh_token=stored.refresh_token,
+                    expires_at=new.expires_at,
+                    user_id=new.user_id or stored.user_id,
+                    scope=new.scope or stored.scope,
+                )
+            # Persist BEFORE use: the old refresh token is dead from now on.
+            self.store.save(self.alias, new)
+            self._current = new
+            logger.info("refreshed the access token of account %r", self.alias)
+            return new.access_token

@@ -1,0 +1,229 @@
+"""Integrity of the record: do the workbook, the journal and the snapshots of a run agree?
+
+The journal, the snapshots and the documents of one run share its run ID; each snapshot has its
+SHA-256 written beside it (and copied into the Snapshots sheet); each journal line carries the
+SHA-256 of the line before it; the Report sheet stamps the journal's last line when it is
+written. :func:`verify_record` checks all of it and lists every disagreement:
+
+* a snapshot changed after it was taken (its bytes no longer match its ``.sha256``), or changed
+  together with its ``.sha256`` (they no longer match the hash the Snapshots sheet recorded), or
+  missing though the journal or the sheet refers to it;
+* a journal line changed, inserted, removed or moved (the ``prev`` chain breaks), or lines cut
+  off the end after the Report sheet was written (the stamp no longer matches);
+* a workbook row claiming a change was made with no successful journal outcome behind it;
+* a successful journal outcome of the reported run whose row says otherwise.
+
+The journal reader and snapshot loader are the engine's own (:mod:`mltakedown.engine.journal`,
+:mod:`mltakedown.engine.snapshots`), so "valid" means the same thing here as when a run starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from mltakedown.engine.journal import JOURNAL_NAME, WriteState, read_journal, state_dir
+from mltakedown.engine.snapshots import SNAPSHOT_DIR, SnapshotError, load_snapshot
+from mltakedown.report.workbook_read import SheetRow, WorkbookRecord, read_workbook_record
+
+_DONE_RESULTS = frozenset({"OK", "WARNING"})
+_AD_OPS = frozenset({"pause_ad", "restore_ad"})
+
+
+class ProblemKind(StrEnum):
+    """What kind of disagreement a :class:`Problem` is."""
+
+    JOURNAL_MISSING = "journal_missing"
+    JOURNAL_CHAIN = "journal_chain"
+    JOURNAL_TRUNCATED = "journal_truncated"
+    RUN_UNKNOWN = "run_unknown"
+    SNAPSHOT_ALTERED = "snapshot_altered"
+    SNAPSHOT_MISSING = "snapshot_missing"
+    ROW_WITHOUT_JOURNAL = "row_without_journal"
+    JOURNAL_ROW_MISMATCH = "journal_row_mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One disagreement in the record."""
+
+    kind: ProblemKind
+    where: str
+    """The file and line, the snapshot, or the sheet row concerned."""
+    detail: str
+
+    def __str__(self) -> str:
+        return f"[{self.kind.value}] {self.where}: {self.detail}"
+
+
+def _intent_row(state: WriteState) -> int:
+    value = state.intent.get("row")
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _claims_done(row: SheetRow) -> bool:
+    """The row says a change was made: a done result and a time or a resulting status."""
+    if row.text("result").upper() not in _DONE_RESULTS:
+        return False
+    return bool(row.text("done_at_utc") or row.text("status_after") or row.text("new_item_id"))
+
+
+def _item_matches(row: SheetRow, state: WriteState) -> bool:
+    wanted = row.text("item_id")
+    if not wanted:
+        return True
+    outcome = state.outcome or {}
+    return wanted in {str(state.intent.get("item_id") or ""), str(outcome.get("new_item_id") or "")}
+
+
+def _check_snapshots(folder: Path, record: WorkbookRecord, names_in_journal: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    root = folder / SNAPSHOT_DIR
+    on_disk: dict[str, Path] = {}
+    if root.is_dir():
+        for path in sorted(root.glob("*/*.json")):
+            on_disk.setdefault(path.name, path)
+            try:
+                load_snapshot(path)
+            except SnapshotError as exc:
+                problems.append(Problem(ProblemKind.SNAPSHOT_ALTERED, _rel(path, folder), str(exc)))
+        for sha in sorted(root.glob("*/*.json.sha256")):
+            if not sha.with_name(sha.name.removesuffix(".sha256")).is_file():
+                problems.append(
+                    Problem(
+                        ProblemKind.SNAPSHOT_MISSING, _rel(sha, folder), "checksum present, snapshot removed"
+                    )
+                )
+    for name in sorted(names_in_journal - set(on_disk)):
+        problems.append(
+            Problem(ProblemKind.SNAPSHOT_MISSING, f"{SNAPSHOT_DIR}/*/{name}", "the journal refers to it")
+        )
+    for row in record.snapshots:
+        file, recorded = row.text("file"), row.text("sha256").lower()
+        if not file or not recorded:
+            continue
+        path = record.path.parent / file
+        where = f"Snapshots sheet row {row.row}"
+        if not path.is_file():
+            problems.append(Problem(ProblemKind.SNAPSHOT_MISSING, where, f"{file} does not exist"))
+            continue
+        actual = hashlib.sha256(path.read_bytes()).hexdigest()
+        if actual != recorded:
+            problems.append(
+                Problem(
+                    ProblemKind.SNAPSHOT_ALTERED,
+                    where,
+                    f"{file} no longer matches the SHA-256 the workbook recorded when it was taken",
+                )
+            )
+    return problems
+
+
+def _rel(path: Path, folder: Path) -> str:
+    try:
+        return path.relative_to(folder.parent).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _check_stamp(journal_path: Path, record: WorkbookRecord, lines: list[bytes]) -> list[Problem]:
+    if not record.report_journal_head or record.report_journal_lines <= 0:
+        return []
+    where = f"{journal_path.name} (Report sheet stamp)"
+    count = record.report_journal_lines
+    if len(lines) < count:
+        return [
+            Problem(
+                ProblemKind.JOURNAL_TRUNCATED,
+                where,
+                f"the Report sheet saw {count} lines; the journal now has {len(lines)}",
+            )
+        ]
+    if hashlib.sha256(lines[count - 1]).hexdigest() != record.report_journal_head:
+        return [
+            Problem(ProblemKind.JOURNAL_CHAIN, where, f"line {count} is not the line the Report sheet saw")
+        ]
+    return []
+
+
+def _check_rows(record: WorkbookRecord, states: dict[str, WriteState], run_id: str) -> list[Problem]:
+    problems: list[Problem] = []
+    succeeded: dict[int, list[WriteState]] = {}
+    for state in states.values():
+        if state.succeeded:
+            succeeded.setdefault(_intent_row(state), []).append(state)
+    by_row = {row.row: row for row in record.rows}
+    sheet = record.path.name
+    for row in record.rows:
+        if _claims_done(row) and not any(_item_matches(row, s) for s in succeeded.get(row.row, [])):
+            problems.append(
+                Problem(
+                    ProblemKind.ROW_WITHOUT_JOURNAL,
+                    f"{sheet} Takedown row {row.row}",
+                    f"says {row.text('result')} {row.text('code')} for {row.text('item_id') or '?'}, "
+                    "but the journal holds no successful write for it",
+                )
+            )
+    for state in states.values():
+        outcome = state.outcome or {}
+        if not state.succeeded or outcome.get("run_id") != run_id:
+            continue
+        if str(state.intent.get("op") or "") in _AD_OPS:
+            continue  # the row reports its listing write; an ad write rides along
+        if state.verify is not None and not state.verify.get("ok"):
+            continue  # the read-back disagreed: the row rightly shows a failure
+        number = _intent_row(state)
+        found = by_row.get(number)
+        if found is None or not _claims_done(found) or not _item_matches(found, state):
+            shown = (
+                "no such row"
+                if found is None
+                else f"{found.text('result') or 'no result'} {found.text('code')}"
+            )
+            problems.append(
+                Problem(
+                    ProblemKind.JOURNAL_ROW_MISMATCH,
+                    f"{sheet} Takedown row {number}",
+                    f"the journal records a successful {state.intent.get('op')} of "
+                    f"{state.intent.get('item_id')} in run {run_id}, but the row shows {shown}",
+                )
+            )
+    return problems
+
+
+def verify_record(workbook_path: Path) -> list[Problem]:
+    """Every disagreement between the workbook, its journal and its snapshots (empty: all agree)."""
+    record = read_workbook_record(workbook_path)
+    folder = state_dir(workbook_path)
+    journal_path = folder / JOURNAL_NAME
+    problems: list[Problem] = []
+    if not journal_path.is_file():
+        problems.append(
+            Problem(ProblemKind.JOURNAL_MISSING, _rel(journal_path, folder), "no journal beside the workbook")
+        )
+    log = read_journal(journal_path)
+    for number in log.broken_at:
+        detail = next((p for p in log.problems if p.startswith(f"line {number}:")), "chain broken")
+        problems.append(Problem(ProblemKind.JOURNAL_CHAIN, f"{JOURNAL_NAME} line {number}", detail))
+    raw_lines = journal_path.read_bytes().split(b"\n")[:-1] if journal_path.is_file() else []
+    problems += _check_stamp(journal_path, record, raw_lines)
+
+    runs = [str(entry.get("run_id") or "") for entry in log.runs()]
+    run_id = record.report_run_id or (runs[-1] if runs else "")
+    if record.report_run_id and record.report_run_id not in runs:
+        problems.append(
+            Problem(
+                ProblemKind.RUN_UNKNOWN, "Report sheet", f"run {record.report_run_id} is not in the journal"
+            )
+        )
+    names: set[str] = set()
+    for entry in log.entries:
+        snapshot: Any = entry.get("snapshot")
+        if entry.get("type") == "intent" and isinstance(snapshot, str) and snapshot:
+            names.add(snapshot)
+    problems += _check_snapshots(folder, record, names)
+    problems += _check_rows(record, log.states(), run_id)
+    return problems

@@ -1,0 +1,275 @@
+"""Pull and Plan end to end: MeliClient over loopback HTTP (uvicorn) against the sandbox.
+
+The workbook is an in-memory :class:`WorkbookPort` so each test reads as rows in, outcomes out;
+the network part is the real client talking to the real emulator on 127.0.0.1. One test per
+gate of design.md, and "nothing is ever written" is checked on the sandbox's own write log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mltakedown.book.ports import BookSettings, CellValue, InputRow, LogEntry, Outcome, Result, SnapshotRow
+from mltakedown.codes import Code
+from mltakedown.engine.execute import CallLog
+from mltakedown.engine.model import Op, Plan, PlannedRow, StageReport
+from mltakedown.engine.ops import plan, pull
+from mltakedown.engine.plan import is_current, load_plan
+from mltakedown.meli import ClientConfig, MeliClient
+from mltakedown.sandbox import SandboxOptions, World, create_app, serve_in_thread
+from mltakedown.sandbox.seed import SELLER_A, TOKEN_A, TOKEN_B, TRICKY
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class MemoryBook:
+    """A WorkbookPort held in memory."""
+
+    folder: Path
+    rows: list[InputRow]
+    settings: BookSettings
+    lang: str = "en"
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    log: list[LogEntry] = field(default_factory=list)
+    saves: int = 0
+
+    @property
+    def path(self) -> Path:
+        return self.folder / "takedown.xlsm"
+
+    @property
+    def language(self) -> str:
+        return self.lang
+
+    def read_rows(self) -> list[InputRow]:
+        return list(self.rows)
+
+    def read_settings(self) -> BookSettings:
+        return self.settings
+
+    def write_outcomes(self, outcomes: Sequence[Outcome], *, stage: str) -> None:
+        for outcome in outcomes:
+            self.outcomes[outcome.row_number] = outcome
+
+    def append_log(self, entries: Sequence[LogEntry]) -> None:
+        self.log.extend(entries)
+
+    def write_snapshots(self, snapshots: Sequence[SnapshotRow]) -> None:
+        raise AssertionError("Pull and Plan never take snapshots")
+
+    def save(self) -> None:
+        self.saves += 1
+
+
+@dataclass
+class Sandbox:
+    url: str
+    world: World
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    app = create_app(SandboxOptions())
+    with serve_in_thread(app) as url:
+        yield Sandbox(url, app.state.world)
+
+
+def rows(*specs: tuple[str, str] | tuple[str, str, str]) -> list[InputRow]:
+    """``(identifier, action[, confirm])`` → rows 5, 6, … with a reason."""
+    out = []
+    for n, spec in enumerate(specs):
+        values: dict[str, CellValue] = {"identifier": spec[0], "action": spec[1], "reason": "IP complaint"}
+        if len(spec) == 3:
+            values["confirm"] = spec[2]
+        out.append(InputRow(5 + n, values))
+    return out
+
+
+def book_for(tmp_path: Path, input_rows: list[InputRow], **settings: Any) -> MemoryBook:
+    base: dict[str, Any] = {"seller_id": SELLER_A, "account_alias": "acme", "pause_ads_with_listing": True}
+    base.update(settings)
+    return MemoryBook(tmp_path, input_rows, BookSettings(**base))
+
+
+async def run_plan(
+    sandbox: Sandbox, book: MemoryBook, token: str = TOKEN_A
+) -> tuple[Plan, StageReport, CallLog]:
+    calls = CallLog("test")
+    config = ClientConfig(api_url=sandbox.url, client_id=f"e2e-{id(book)}")
+    writes_before = len(sandbox.world.writes)
+    async with MeliClient(config, tokens=token, on_call=calls, rate=500.0) as api:
+        stored, report = await plan(book, api, calls=calls)
+    assert len(sandbox.world.writes) == writes_before, "Plan must never write"
+    return stored, report, calls
+
+
+def by_row(stored: Plan) -> dict[int, PlannedRow]:
+    return {row.row_number: row for row in stored.rows}
+
+
+async def test_another_sellers_item_is_never_planned_for_a_write(sandbox: Sandbox, tmp_path: Path) -> None:
+    book = book_for(
+        tmp_path, rows((TRICKY["seller_b_item"], "PAUSE"), (TRICKY["seller_b_lookalike"], "PAUSE"))
+    )
+    stored, _, _ = await run_plan(sandbox, book)
+    for row in stored.rows:
+        assert row.writes == []
+        assert row.codes == [Code.NOT_YOUR_ITEM]
+    assert book.outcomes[5].result is Result.BLOCKED
+    assert "2002" in book.outcomes[5].message
+
+
+async def test_variation_sku_zeroes_that_variation_only(sandbox: Sandbox, tmp_path: Path) -> None:
+    book = book_for(tmp_path, rows((TRICKY["multi_variation_sku"], "PAUSE")))
+    stored, _, _ = await run_plan(sandbox, book)
+    (row,) = stored.rows
+    assert [w.op for w in row.writes] == [Op.ZERO_VARIATION]  # never PAUSE, never PAUSE_AD
+    write = row.writes[0]
+    assert write.item_id == TRICKY["multi_variation"] and write.variation_id == 180012345604
+    ids = [v["id"] for v in write.body["variations"]]
+    assert sorted(ids) == [180012345601, 180012345602, 180012345603, 180012345604]
+    assert write.body["variations"][0] == {"id": 180012345604, "available_quantity": 0}
+    assert row.codes[0] is Code.VARIATION_ONLY
+    out = book.outcomes[5]
+    assert out.values["variation_id"] == "180012345604" and out.values["available_qty"] == 6
+    assert out.values["planned_action"] == "zero_variation 180012345604"
+
+
+async def test_ambiguous_sku_plans_nothing_and_lists_candidates(sandbox: Sandbox, tmp_path: Path) -> None:
+    book = book_for(tmp_path, rows((TRICKY["ambiguous_sku"], "PAUSE")))
+    stored, _, _ = await run_plan(sandbox, book)
+    (row,) = stored.rows
+    assert row.writes == [] and row.codes == [Code.SKU_AMBIGUOUS]
+    assert row.live is not None
+    assert row.live.candidates == [TRICKY["ambiguous_sku_classic"], TRICKY["ambiguous_sku_premium"]]
+    out = book.outcomes[5]
+    assert out.result is Result.BLOCKED
+    assert TRICKY["ambiguous_sku_classic"] in out.message and TRICKY["ambiguous_sku_premium"] in out.message
+
+
+async def test_account_mismatch_blocks_everything_and_sends_only_users_me(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    book = book_for(tmp_path, rows((TRICKY["active_mlm"], "PAUSE"), ("ACME-BT-0001", "PAUSE"), ("", "PAUSE")))
+    counts_before = sandbox.world.request_counts.copy()
+    stored, report, calls = await run_plan(sandbox, book, token=TOKEN_B)  # seller B's token, A's workbook
+    assert [entry.path for entry in calls.entries] == ["/users/me"]
+    sent = sandbox.world.request_counts - counts_before
+    assert sum(sent.values()) == 1
+    assert all(row.writes == [] and row.codes == [Code.ACCOUNT_MISMATCH] for row in stored.rows)
+    assert {o.result for o in book.outcomes.values()} == {Result.BLOCKED}
+    assert report.counts == {"BLOCKED": 3}
+    assert [entry.path for entry in book.log] == ["/users/me"]
+
+
+async def test_pending_orders_block_close(sandbox: Sandbox, tmp_path: Path) -> None:
+    book = book_for(
+        tmp_path,
+        rows(
+            (TRICKY["order_pending_item"], "CLOSE", "yes"),
+            (TRICKY["order_ready_to_ship_item"], "DELETE", "yes"),
+            (TRICKY["order_handling_item"], "PAUSE"),
+            (TRICKY["order_shipped_only_item"], "CLOSE", "yes"),
+        ),
+    )
+    stored, _, _ = await run_plan(sandbox, book)
+    plans = by_row(stored)
+    assert plans[5].writes == [] and plans[5].codes[0] is Code.PENDING_ORDERS_BLOCK
+    assert plans[6].writes == [] and plans[6].codes[0] is Code.PENDING_ORDERS_BLOCK
+    assert book.outcomes[6].values["pending_orders"] == 2
+    assert [w.op for w in plans[7].writes] == [Op.PAUSE] and Code.PENDING_ORDERS_WARN in plans[7].codes
+    # Shipped and delivered orders do not block.
+    assert [w.op for w in plans[8].writes] == [Op.CLOSE] and Code.PENDING_ORDERS_BLOCK not in plans[8].codes
+
+
+async def test_platform_controlled_is_explained_not_attempted(sandbox: Sandbox, tmp_path: Path) -> None:
+    keys = ["under_review_held", "under_review_forbidden", "under_review_pending_documentation", "inactive"]
+    book = book_for(tmp_path, rows(*((TRICKY[k], "PAUSE") for k in keys)))
+    book.lang = "es"
+    stored, _, _ = await run_plan(sandbox, book)
+    for row in stored.rows:
+        assert row.writes == [] and row.codes == [Code.PLATFORM_CONTROLLED]
+    assert "revisión manual" in book.outcomes[5].message  # held, in the workbook's language
+    assert "prohibida" in book.outcomes[6].message
+    assert "held" in str(book.outcomes[5].values["sub_status"])
+
+
+async def test_already_in_target_is_skipped(sandbox: Sandbox, tmp_path: Path) -> None:
+    book = book_for(
+        tmp_path,
+        rows(
+            (TRICKY["paused_by_seller"], "PAUSE"),
+            (TRICKY["closed_recent"], "CLOSE", "yes"),
+            (TRICKY["deleted"], "DELETE", "yes"),
+        ),
+    )
+    stored, report, _ = await run_plan(sandbox, book)
+    for row in stored.rows:
+        assert row.writes == [] and row.codes[0] is Code.ALREADY_IN_TARGET
+    assert report.counts == {"SKIPPED": 3}
+
+
+async def test_full_is_warned_and_stock_never_written(sandbox: Sandbox, tmp_path: Path) -> None:
+    book = book_for(tmp_path, rows((TRICKY["full_item"], "PAUSE")))
+    stored, _, _ = await run_plan(sandbox, book)
+    (row,) = stored.rows
+    assert [w.op for w in row.writes] == [Op.PAUSE]
+    assert Code.FULL_STOCK in row.codes
+    assert book.outcomes[5].values["full"] == "FULL"
+    assert book.outcomes[5].result is Result.WARNING
+
+
+async def test_active_ad_is_paused_with_the_listing(sandbox: Sandbox, tmp_path: Path) -> None:
+    book = book_for(tmp_path, rows((TRICKY["active_ad_item"], "PAUSE")))
+    stored, _, _ = await run_plan(sandbox, book)
+    (row,) = stored.rows
+    assert [w.op for w in row.writes] == [Op.PAUSE, Op.PAUSE_AD]
+    assert row.writes[1].ad_group_id == "AG1001" and row.writes[1].site == "MLM"
+    assert Code.AD_PAUSED_WITH_LISTING in row.codes
+    assert book.outcomes[5].values["planned_action"] == "pause + pause_ad AG1001"
+
+    noted = book_for(tmp_path, rows((TRICKY["active_ad_item"], "PAUSE")), pause_ads_with_listing=False)
+    stored, _, _ = await run_plan(sandbox, noted)
+    assert [w.op for w in stored.rows[0].writes] == [Op.PAUSE]
+    assert Code.AD_ACTIVE_NOTED in stored.rows[0].codes
+
+
+async def test_plan_is_stored_and_stale_after_an_input_cell_changes(sandbox: Sandbox, tmp_path: Path) -> None:
+    input_rows = rows((TRICKY["active_mla"], "PAUSE"), (TRICKY["active_mlc"], "PAUSE"))
+    book = book_for(tmp_path, input_rows)
+    stored, report, _ = await run_plan(sandbox, book)
+    loaded = load_plan(tmp_path / "takedown.mltakedown" / "plan.json")
+    assert loaded.plan_id == stored.plan_id and is_current(loaded, input_rows)
+    assert loaded.requests_estimate == 3 + 1  # pause, pause + ad (AG1007), one verification multiget
+    assert "requests" in report.message
+    changed = [input_rows[0], InputRow(6, {**input_rows[1].values, "action": "CLOSE"})]
+    assert not is_current(loaded, changed)
+
+
+async def test_pull_fills_live_columns_and_logs_every_call(sandbox: Sandbox, tmp_path: Path) -> None:
+    book = book_for(
+        tmp_path,
+        rows(
+            (TRICKY["questions_item"], "PAUSE"),
+            (TRICKY["custom_field_only_sku"], "PAUSE"),
+            (TRICKY["catalog_parent"], "PAUSE"),
+            ("MLM2156399999", "PAUSE"),
+        ),
+    )
+    calls = CallLog("pull")
+    config = ClientConfig(api_url=sandbox.url, client_id="e2e-pull")
+    async with MeliClient(config, tokens=TOKEN_A, on_call=calls, rate=500.0) as api:
+        report = await pull(book, api, calls=calls)
+    q = book.outcomes[5]
+    assert q.result is Result.OK and q.values["questions"] == 2 and q.values["status_before"] == "active"
+    assert book.outcomes[6].values["item_id"] == TRICKY["custom_field_only"]
+    assert TRICKY["catalog_listing"] in str(book.outcomes[7].values["catalog"])
+    assert book.outcomes[8].code == Code.NOT_FOUND.value and book.outcomes[8].result is Result.BLOCKED
+    assert report.requests == len(book.log) == calls.requests > 0
+    assert book.log[0].path == "/users/me"

@@ -1,0 +1,145 @@
+"""Live details: pending orders, ads, questions, catalogue relations, and their cost choices."""
+
+from __future__ import annotations
+
+from mltakedown.codes import Code
+from mltakedown.engine.live import (
+    ASSUMED_PAID_ORDERS,
+    LiveDetails,
+    build_live_row,
+    choose_scope,
+    read_details,
+    seller_wide_is_cheaper,
+)
+from mltakedown.engine.resolve import Resolution
+from mltakedown.ids import IdKind
+from mltakedown.meli.models import AdGroup, Advertiser, Question, Shipment
+
+from .engine_fakes import FakeApi, item, order, variation
+
+SELLER = 1001
+
+
+# -- cost functions (pure) ---------------------------------------------------------------------
+
+
+def test_seller_wide_wins_when_its_pages_are_fewer_than_the_items() -> None:
+    assert seller_wide_is_cheaper(n_items=2000, total=5000, page_size=50)  # 100 pages < 2000 calls
+    assert not seller_wide_is_cheaper(n_items=10, total=5000, page_size=50)
+    assert seller_wide_is_cheaper(n_items=2, total=0, page_size=50)  # one empty page beats two calls
+
+
+def test_scope_uses_the_count_when_known_and_an_assumption_otherwise() -> None:
+    assert choose_scope(2, 0, assumed=ASSUMED_PAID_ORDERS, page_size=50) == "item"  # too few to bother
+    assert choose_scope(10, 8, assumed=ASSUMED_PAID_ORDERS, page_size=50) == "seller"
+    assert choose_scope(10, None, assumed=ASSUMED_PAID_ORDERS, page_size=50) == "item"
+    assert choose_scope(2000, None, assumed=ASSUMED_PAID_ORDERS, page_size=50) == "seller"
+
+
+# -- reads against the fake API ----------------------------------------------------------------
+
+
+def shipment(sid: int, status: str) -> Shipment:
+    return Shipment(id=sid, status=status)
+
+
+def api_with_orders() -> FakeApi:
+    api = FakeApi().add(
+        item("MLM1"),
+        item("MLM2", variations=[variation(21, "A"), variation(22, "B")]),
+        item("MLM3"),
+    )
+    api.orders = [
+        order(1, "MLM1", 101),  # pending → counts
+        order(2, "MLM1", 102),  # delivered → does not
+        order(3, "MLM2", 103, variation_id=22),  # ready_to_ship, variation 22
+        order(4, "MLM3", None),  # no shipment (to be agreed): counted, to be safe
+        order(5, "MLB9", 105),  # another item: never looked at
+    ]
+    api.shipments = {
+        101: shipment(101, "pending"),
+        102: shipment(102, "delivered"),
+        103: shipment(103, "ready_to_ship"),
+        105: shipment(105, "handling"),
+    }
+    return api
+
+
+async def test_pending_orders_per_item_and_per_variation() -> None:
+    api = api_with_orders()
+    items = dict(api.items)
+    details = await read_details(api, SELLER, list(items.values()), items, set(), catalogue_known=True)
+    assert details.pending[("MLM1", None)] == 1
+    assert details.pending[("MLM2", None)] == 1
+    assert details.pending[("MLM2", 22)] == 1 and details.pending[("MLM2", 21)] == 0
+    assert details.pending[("MLM3", None)] == 1
+    assert api.calls["shipment"] == 3  # 101, 102, 103: only our items' orders are followed
+
+
+async def test_many_items_read_orders_and_questions_seller_wide() -> None:
+    api = FakeApi().add(*(item(f"MLM{100 + n}") for n in range(200)))
+    api.orders = [order(n, f"MLM{100 + n}", 1000 + n) for n in range(3)]
+    api.shipments = {1000 + n: shipment(1000 + n, "handling") for n in range(3)}
+    api.questions = [Question(id=1, item_id="MLM100", status="UNANSWERED")]
+    items = dict(api.items)
+    details = await read_details(api, SELLER, list(items.values()), items, set(), catalogue_known=True)
+    assert details.strategies == {"orders": "seller", "questions": "seller"}
+    assert api.calls["orders"] == 1 and api.calls["questions_seller"] == 1
+    assert details.pending[("MLM101", None)] == 1
+    assert details.questions["MLM100"] == 1
+
+
+async def test_few_items_read_per_item() -> None:
+    api = api_with_orders()
+    api.questions = [
+        Question(id=1, item_id="MLM1", status="UNANSWERED"),
+        Question(id=2, item_id="MLX", status="UNANSWERED"),
+    ]
+    items = dict(api.items)
+    details = await read_details(api, SELLER, list(items.values()), items, set(), catalogue_known=True)
+    assert details.strategies["orders"] == "item"
+    assert api.calls["orders"] == 3
+    assert details.questions == {"MLM1": 1}
+
+
+async def test_ads_one_advertiser_per_site_and_chunks_of_50() -> None:
+    api = FakeApi().add(*(item(f"MLM{100 + n}") for n in range(120)), item("MLB1"))
+    api.advertisers = {"MLM": Advertiser(advertiser_id=9, site_id="MLM")}
+    api.ad_groups = [
+        AdGroup(id="AG1", status="paused", item_ids=["MLM100"]),
+        AdGroup(id="AG2", status="active", item_ids=["MLM100", "MLM101"]),
+    ]
+    items = dict(api.items)
+    details = await read_details(api, SELLER, list(items.values()), items, set(), catalogue_known=True)
+    assert api.calls["advertiser"] == 2  # MLM and MLB (MLB has none: no ad search there)
+    assert api.calls["ad_groups"] == 3  # 120 MLM items in chunks of 50
+    assert details.ad_groups["MLM100"].id == "AG2"  # the active group is the one that spends
+
+
+async def test_catalogue_sibling_found_by_reverse_relation() -> None:
+    parent = item("MLB1", catalog_product_id="MLB999")
+    child = item("MLB2", catalog_listing=True, item_relations=[{"id": "MLB1"}])
+    api = FakeApi().add(parent, child)
+    items = {"MLB1": parent}
+    details = await read_details(api, SELLER, [parent], items, set(), catalogue_known=False)
+    assert details.related == {"MLB1": ["MLB2"]}
+    assert api.calls["search"] == 1 and api.calls["multiget"] == 1
+
+
+def test_build_live_row_judges_ownership_and_fills_columns() -> None:
+    details = LiveDetails()
+    details.pending[("MLM2", None)] = 2
+    details.pending[("MLM2", 22)] = 1
+    multi = item("MLM2", variations=[variation(21, "A", qty=3), variation(22, "B", qty=4)])
+    res = Resolution(row_number=7, identifier="B", kind=IdKind.SKU, item_id="MLM2", variation_id=22)
+    live = build_live_row(res, multi, details, seller_id=SELLER)
+    assert live.codes == [Code.FOUND]
+    assert (live.variation_count, live.variation_ids, live.variation_quantity) == (2, [21, 22], 4)
+    assert live.pending_orders == 1  # that variation's orders
+    assert live.item_json is not None and live.item_json["id"] == "MLM2"
+
+    other = item("MCO9", seller=2002)
+    res = Resolution(row_number=8, identifier="MCO9", kind=IdKind.ITEM, item_id="MCO9")
+    assert build_live_row(res, other, details, seller_id=SELLER).codes == [Code.NOT_YOUR_ITEM]
+    res = Resolution(row_number=9, identifier="MLM5", kind=IdKind.ITEM, item_id="MLM5")
+    assert build_live_row(res, None, details, seller_id=SELLER).codes == [Code.NOT_FOUND]

@@ -1,0 +1,166 @@
+"""Resolution of rows to items, and the cost model that picks search or scan."""
+
+from __future__ import annotations
+
+import pytest
+
+from mltakedown.codes import Code
+from mltakedown.engine.resolve import (
+    Strategy,
+    choose_strategy,
+    match_sku,
+    resolve_rows,
+    scan_cost,
+    search_cost,
+    worth_counting,
+)
+from mltakedown.ids import Identifier, IdKind
+
+from .engine_fakes import FakeApi, item, variation
+
+SELLER = 1001
+
+
+def sku(value: str) -> Identifier:
+    return Identifier(kind=IdKind.SKU, value=value)
+
+
+def iid(value: str) -> Identifier:
+    return Identifier(kind=IdKind.ITEM, value=value, site=value[:3])
+
+
+# -- the cost model (pure) ---------------------------------------------------------------------
+
+
+def test_search_cost_counts_searches_and_the_shared_multiget() -> None:
+    assert search_cost(0, 40) == 2  # two multigets of 20
+    assert search_cost(10, 10, fallback_rate=0.0) == 10 + 1
+    assert search_cost(10, 0, fallback_rate=1.0) == 20 + 1
+
+
+def test_scan_cost_is_pages_of_100_plus_multigets_of_20() -> None:
+    assert scan_cost(2000) == 20 + 100
+    assert scan_cost(1) == 2
+
+
+def test_choose_strategy_picks_fewer_requests() -> None:
+    assert choose_strategy(0, 50, None) is Strategy.NONE
+    assert choose_strategy(2000, 0, 2050) is Strategy.SCAN  # ~125 requests instead of ~3,100
+    assert choose_strategy(5, 0, 100_000) is Strategy.SEARCH  # a huge catalogue for a handful of SKUs
+    assert choose_strategy(5, 0, None) is Strategy.SEARCH
+    # 1,000 items scan in 60 requests: 40 SKUs (~62 by search) tip it, 30 (~47) do not.
+    assert choose_strategy(40, 0, 1000) is Strategy.SCAN
+    assert choose_strategy(30, 0, 1000) is Strategy.SEARCH
+
+
+def test_counting_is_only_worth_it_when_the_scan_could_win() -> None:
+    assert not worth_counting(0, 100)
+    assert not worth_counting(2, 0)
+    assert worth_counting(3, 0)
+
+
+# -- matching (pure) ---------------------------------------------------------------------------
+
+
+def test_match_prefers_the_seller_sku_attribute_over_the_custom_field() -> None:
+    a = item("MLM1", sku="X")
+    b = item("MLM2", custom="X")
+    matches = match_sku([a, b], "X")
+    assert [(m.item_id, m.via) for m in matches] == [("MLM1", "seller_sku")]
+
+
+def test_match_finds_the_variation() -> None:
+    multi = item("MLM1", variations=[variation(11, "A"), variation(12, "B"), variation(13, "C")])
+    (m,) = match_sku([multi], "B")
+    assert (m.item_id, m.variation_id) == ("MLM1", 12)
+
+
+def test_sku_on_every_variation_names_the_whole_item() -> None:
+    multi = item("MLM1", variations=[variation(11, "A"), variation(12, "A")])
+    (m,) = match_sku([multi], "A")
+    assert m.variation_id is None
+
+
+def test_match_is_exact_before_case_insensitive() -> None:
+    assert match_sku([item("MLM1", sku="abc")], "ABC")[0].item_id == "MLM1"
+    both = match_sku([item("MLM1", sku="abc"), item("MLM2", sku="ABC")], "ABC")
+    assert [m.item_id for m in both] == ["MLM2"]
+
+
+# -- resolve_rows against a fake API -----------------------------------------------------------
+
+
+def world(filler: int = 0) -> FakeApi:
+    """The tricky items, plus ``filler`` unrelated ones (a bigger catalogue makes scanning dear)."""
+    api = FakeApi().add(*(item(f"MLB{9000 + n}", sku=f"F{n}") for n in range(filler)))
+    return api.add(
+        item("MLM1", sku="ONE"),
+        item("MLM2", variations=[variation(21, "TS-AZ"), variation(22, "TS-NE")]),
+        item("MLM3", sku="DUP"),
+        item("MLM4", sku="DUP"),
+        item("MLA5", custom="CF-ONLY"),
+        item("MCO9", seller=2002, sku="ONE"),
+    )
+
+
+async def test_resolves_each_kind_with_searches_for_few_skus() -> None:
+    api = world(filler=500)
+    entries = [(5, iid("MLM1")), (6, sku("TS-AZ")), (7, sku("DUP")), (8, sku("CF-ONLY")), (9, sku("NOPE"))]
+    out = await resolve_rows(api, SELLER, entries)
+    assert out.strategy is Strategy.SEARCH
+    r = out.resolutions
+    assert (r[5].item_id, r[5].matched_by) == ("MLM1", "item_id")
+    assert (r[6].item_id, r[6].variation_id) == ("MLM2", 21)
+    assert r[7].item_id is None and r[7].codes == [Code.SKU_AMBIGUOUS] and r[7].candidates == ["MLM3", "MLM4"]
+    assert (r[8].item_id, r[8].matched_by) == ("MLA5", "seller_custom_field")
+    assert r[9].codes == [Code.SKU_NOT_FOUND]
+    # 4 SKUs: one count (the scan could have won), attribute searches, custom-field fallbacks for
+    # the two the attribute search missed, and ONE multiget for everything.
+    assert api.calls["count"] == 1
+    assert api.calls["multiget"] == 1
+    assert api.calls["search"] == 4 + 2
+
+
+async def test_another_sellers_sku_is_not_found_by_search() -> None:
+    api = world()
+    out = await resolve_rows(api, SELLER, [(5, sku("ONE"))])
+    assert out.resolutions[5].item_id == "MLM1"  # never MCO9 (seller 2002)
+
+
+async def test_item_id_not_found() -> None:
+    out = await resolve_rows(world(), SELLER, [(5, iid("MLM404"))])
+    assert out.resolutions[5].codes == [Code.NOT_FOUND]
+    assert "MLM404" in out.missing
+
+
+async def test_many_skus_scan_the_catalogue_instead() -> None:
+    api = FakeApi().add(*(item(f"MLM{1000 + n}", sku=f"S{n}") for n in range(300)))
+    entries = [(5 + n, sku(f"S{n}")) for n in range(300)]
+    out = await resolve_rows(api, SELLER, entries)
+    assert out.strategy is Strategy.SCAN
+    assert all(out.resolutions[5 + n].item_id == f"MLM{1000 + n}" for n in range(300))
+    # count + 3 scan pages + 15 multigets, far below 300+ searches.
+    assert api.requests == 1 + 3 + 15
+
+
+async def test_scan_keeps_ambiguity_and_variations() -> None:
+    api = world().add(*(item(f"MLM{1000 + n}", sku=f"S{n}") for n in range(5)))
+    entries = [(5, sku("DUP")), (6, sku("TS-NE")), (7, iid("MCO9"))] + [
+        (10 + n, sku(f"S{n}")) for n in range(5)
+    ]
+    out = await resolve_rows(api, SELLER, entries)
+    assert out.strategy is Strategy.SCAN
+    assert out.resolutions[5].codes == [Code.SKU_AMBIGUOUS]
+    assert (out.resolutions[6].item_id, out.resolutions[6].variation_id) == ("MLM2", 22)
+    # Another seller's item typed directly is still fetched (then judged NOT_YOUR_ITEM later).
+    assert out.resolutions[7].item_id == "MCO9"
+
+
+@pytest.mark.parametrize("value", ["TS-AZ", "TS-NE"])
+async def test_same_answer_by_search_or_scan(value: str) -> None:
+    by_search = await resolve_rows(world(), SELLER, [(5, sku(value))])
+    many = [(5, sku(value))] + [(10 + n, sku(f"X{n}")) for n in range(20)]
+    by_scan = await resolve_rows(world(filler=20), SELLER, many)
+    assert by_search.strategy is Strategy.SEARCH and by_scan.strategy is Strategy.SCAN
+    a, b = by_search.resolutions[5], by_scan.resolutions[5]
+    assert (a.item_id, a.variation_id) == (b.item_id, b.variation_id)
