@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -127,6 +128,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=600, help="logical calls in the workload")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent workers")
     args = parser.parse_args()
+    # Each retry logs a warning; the tally below counts them instead.
+    logging.getLogger("mltakedown.meli").setLevel(logging.ERROR)
 
     app = create_app(SandboxOptions(rate_per_second=args.rate, fail_rate=args.fail_rate, extra_items=600))
     with serve_in_thread(app) as url:
@@ -136,6 +139,7 @@ def main() -> None:
     print(f"workload           {args.calls} calls, {args.concurrency} workers")
     print(f"calls ok / failed  {tally.calls_ok} / {tally.calls_failed}")
     print(f"HTTP attempts      {tally.attempts}  ({dict(sorted(tally.statuses.items()))})")
+    print(f"429 answers        {tally.statuses.get('429', 0)}")
     print(f"total time         {elapsed:.1f} s")
     print(f"sustained rate     {sustained:.2f} req/s")
     print(f"rate / limit       {sustained / args.rate:.3f}  (goal >= 0.90)")

@@ -308,7 +308,9 @@ def _render_float(value: float) -> tuple[str, bool]:
         return str(value), False
     if value.is_integer():
         digits = f"{abs(value):.0f}"
-        return f"{value:.0f}", len(digits) <= MAX_EXACT_DIGITS
+        if len(digits) <= MAX_EXACT_DIGITS:
+            return f"{value:.0f}", True
+        return f"{value:.15G}", False  # as Excel shows it: 1.23456789012346E+17
     # A fraction: 15 significant digits is all Excel kept; trailing zeros ("12.50") are gone.
     shown = f"{value:.15g}"
     significant = len(shown.replace("-", "").replace(".", "").lstrip("0"))

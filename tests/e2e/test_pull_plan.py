@@ -18,9 +18,9 @@ from mltakedown.book.ports import BookSettings, CellValue, InputRow, LogEntry, O
 from mltakedown.codes import Code
 from mltakedown.engine.execute import CallLog
 from mltakedown.engine.model import Op, Plan, PlannedRow, StageReport
-from mltakedown.engine.ops import plan, pull
+from mltakedown.engine.ops import open_api, plan, pull
 from mltakedown.engine.plan import is_current, load_plan
-from mltakedown.meli import ClientConfig, MeliClient
+from mltakedown.meli import ClientConfig, MeliClient, TokenSet
 from mltakedown.sandbox import SandboxOptions, World, create_app, serve_in_thread
 from mltakedown.sandbox.seed import SELLER_A, TOKEN_A, TOKEN_B, TRICKY
 
@@ -273,3 +273,103 @@ async def test_pull_fills_live_columns_and_logs_every_call(sandbox: Sandbox, tmp
     assert book.outcomes[8].code == Code.NOT_FOUND.value and book.outcomes[8].result is Result.BLOCKED
     assert report.requests == len(book.log) == calls.requests > 0
     assert book.log[0].path == "/users/me"
+
+
+def test_cli_plan_on_a_real_workbook(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``mltakedown pull`` and ``plan`` on an .xlsx file: rows, Log sheet and plan.json written."""
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    import typer
+
+    from mltakedown.book.xlsx import create_workbook
+    from mltakedown.cli import engine_cmd
+
+    # Only this area's commands: the test does not depend on the other CLI modules.
+    app = typer.Typer()
+    engine_cmd.register(app)
+
+    path = create_workbook(tmp_path / "takedown.xlsx", "en")
+    wb = load_workbook(path)
+    settings = wb["Settings"]
+    for row in settings.iter_rows(min_row=2):
+        if row[0].value == "SELLER_ID":
+            row[1].value = str(SELLER_A)
+    sheet = wb["Takedown"]
+    headers = {cell.value: cell.column for cell in sheet[4]}
+    for n, (ident, action) in enumerate(
+        [(TRICKY["active_mlb"], "PAUSE"), (TRICKY["ambiguous_sku"], "PAUSAR")]
+    ):
+        sheet.cell(5 + n, headers["Identifier"], ident)
+        sheet.cell(5 + n, headers["Action"], action)
+        sheet.cell(5 + n, headers["Reason"], "IP complaint")
+    wb.save(path)
+    monkeypatch.setenv("MLTAKEDOWN_API_URL", sandbox.url)
+    monkeypatch.setenv("MLTAKEDOWN_ACCESS_TOKEN", TOKEN_A)
+    monkeypatch.setenv("MLTAKEDOWN_CLIENT_ID", "e2e-cli")
+    monkeypatch.setenv("MLTAKEDOWN_RATE", "500")
+    runner = CliRunner()
+    pulled = runner.invoke(app, ["pull", str(path)])
+    assert pulled.exit_code == 1, pulled.output  # the ambiguous SKU is blocked
+    planned = runner.invoke(app, ["plan", str(path)])
+    assert planned.exit_code == 1, planned.output
+    assert "requests" in planned.output
+    stored = load_plan(path)
+    assert [w.op for w in by_row(stored)[5].writes] == [Op.PAUSE]
+    assert by_row(stored)[6].codes == [Code.SKU_AMBIGUOUS]
+    wb = load_workbook(path)
+    sheet = wb["Takedown"]
+    headers = {cell.value: cell.column for cell in sheet[4]}
+    assert sheet.cell(5, headers["Item ID"]).value == TRICKY["active_mlb"]
+    assert sheet.cell(6, headers["Result"]).value == "BLOCKED"
+    assert wb["Log"].max_row > 2
+
+
+async def test_bad_token_marks_every_row_not_logged_in(sandbox: Sandbox, tmp_path: Path) -> None:
+    book = book_for(tmp_path, rows((TRICKY["active_mlm"], "PAUSE")))
+    stored, _, calls = await run_plan(sandbox, book, token="APP_USR-NOT-A-REAL-TOKEN")
+    assert {entry.path for entry in calls.entries} == {"/users/me"}
+    assert stored.rows[0].codes == [Code.NOT_LOGGED_IN] and stored.rows[0].writes == []
+
+
+async def test_catalogue_sibling_outside_the_list_is_warned(sandbox: Sandbox, tmp_path: Path) -> None:
+    alone = book_for(tmp_path, rows((TRICKY["catalog_parent"], "PAUSE")))
+    stored, _, _ = await run_plan(sandbox, alone)
+    assert Code.CATALOGUE_SIBLING in stored.rows[0].codes
+    assert TRICKY["catalog_listing"] in stored.rows[0].code_details[Code.CATALOGUE_SIBLING.value]
+    # The CATALOG ad group serves both listings: with only one listed, the ad is noted, not paused.
+    assert Op.PAUSE_AD not in [w.op for w in stored.rows[0].writes]
+    both = book_for(tmp_path, rows((TRICKY["catalog_parent"], "PAUSE"), (TRICKY["catalog_listing"], "PAUSE")))
+    stored, _, _ = await run_plan(sandbox, both)
+    assert all(Code.CATALOGUE_SIBLING not in row.codes for row in stored.rows)
+
+
+@dataclass
+class MemoryStore:
+    """A TokenStore in memory."""
+
+    tokens: dict[str, TokenSet] = field(default_factory=dict)
+
+    def load(self, alias: str) -> TokenSet | None:
+        return self.tokens.get(alias)
+
+    def save(self, alias: str, tokens: TokenSet) -> None:
+        self.tokens[alias] = tokens
+
+    def delete(self, alias: str) -> None:
+        self.tokens.pop(alias, None)
+
+    def aliases(self) -> list[str]:
+        return sorted(self.tokens)
+
+
+async def test_open_api_uses_the_access_token_or_the_workbooks_login(sandbox: Sandbox) -> None:
+    with_token = ClientConfig(api_url=sandbox.url, access_token=TOKEN_A, client_id="e2e-open")
+    async with open_api(BookSettings(account_alias="nobody"), config=with_token) as api:
+        assert (await api.me()).id == SELLER_A
+    store = MemoryStore({"default": TokenSet(access_token=TOKEN_B, refresh_token=None)})
+    no_token = ClientConfig(api_url=sandbox.url, client_id="e2e-open")
+    async with open_api(BookSettings(account_alias=""), config=no_token, store=store) as api:
+        assert (await api.me()).id == 2002  # the default login's account

@@ -18,6 +18,7 @@ import httpx
 from starlette.applications import Starlette
 
 from mltakedown.book.ports import BookSettings, InputRow, LogEntry, Outcome, SnapshotRow
+from mltakedown.engine.actions import parse_action
 from mltakedown.engine.execute import CallLog
 from mltakedown.engine.gates import plan_rows
 from mltakedown.engine.model import LiveRow, Plan
@@ -68,7 +69,9 @@ class MemoryBook:
         self.saves += 1
 
 
-def input_row(n: int, identifier: str, action: str = "PAUSE", *, confirm: str = "", reason: str = "IP complaint") -> InputRow:
+def input_row(
+    n: int, identifier: str, action: str = "PAUSE", *, confirm: str = "", reason: str = "IP complaint"
+) -> InputRow:
     values: dict[str, Any] = {"identifier": identifier, "action": action, "reason": reason}
     if confirm:
         values["confirm"] = confirm
@@ -80,7 +83,9 @@ def make_book(tmp_path: Path, rows: Sequence[tuple[str, str]] | Sequence[InputRo
     return MemoryBook(path=tmp_path / "takedown.xlsx", rows=built)
 
 
-def live_row(row_number: int, identifier: str, item: Item | None, ad: dict[str, Any] | None = None) -> LiveRow:
+def live_row(
+    row_number: int, identifier: str, item: Item | None, ad: dict[str, Any] | None = None
+) -> LiveRow:
     """What Pull would report for an item-ID row (ads: ``{"id": .., "status": ..}``)."""
     if item is None:
         return LiveRow(row_number=row_number, identifier=identifier, identifier_kind="item", codes=[])
@@ -126,7 +131,8 @@ async def plan_for(
             live.variation_quantity = next(
                 v.available_quantity for v in item.variations if v.id == live.variation_id
             )
-        triples.append((live, row.text("action").upper(), bool(row.values.get("confirm"))))
+        action = parse_action(row.values.get("action"))
+        triples.append((live, action.value if action else "", bool(row.values.get("confirm"))))
     planned = plan_rows(triples, settings=book.settings)
     return build_plan(planned, book.rows, workbook=book.path, seller_id=book.settings.seller_id)
 

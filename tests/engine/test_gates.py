@@ -274,3 +274,29 @@ def test_meanings() -> None:
     assert "paused by the seller" in describe_state("paused", ["paused_by_seller"], "en")
     assert "卖家" in sub_status_meaning(["paused_by_seller"], "zh")
     assert sub_status_meaning(["something_new"], "pt") == "something_new"
+
+
+def test_two_rows_naming_one_item_write_it_once() -> None:
+    rows = plan_rows(
+        [
+            (live(), "PAUSE", False),
+            (live(row_number=6, identifier="SKU-1", identifier_kind="sku"), "PAUSE", False),
+        ],
+        settings=SETTINGS,
+    )
+    assert ops(rows[0]) == [Op.PAUSE]
+    assert rows[1].writes == [] and rows[1].codes[0] is Code.DUPLICATE_ROW
+    assert row_result(rows[1]) is Result.SKIPPED
+
+
+def test_two_rows_with_different_actions_on_one_item_write_nothing() -> None:
+    rows = plan_rows([(live(), "PAUSE", False), (live(row_number=6), "CLOSE", True)], settings=SETTINGS)
+    assert all(r.writes == [] and r.codes[0] is Code.CONFLICTING_ACTIONS for r in rows)
+    assert rows[0].code_details[Code.CONFLICTING_ACTIONS.value] == "MLM1: 5, 6"
+
+
+def test_two_variations_of_one_item_are_separate_targets() -> None:
+    a = live(variation_id=1, variation_count=2, variation_ids=[1, 2], variation_quantity=3)
+    b = live(row_number=6, variation_id=2, variation_count=2, variation_ids=[1, 2], variation_quantity=3)
+    rows = plan_rows([(a, "PAUSE", False), (b, "PAUSE", False)], settings=SETTINGS)
+    assert [ops(r) for r in rows] == [[Op.ZERO_VARIATION], [Op.ZERO_VARIATION]]

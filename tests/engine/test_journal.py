@@ -34,8 +34,17 @@ def test_state_dir_sits_beside_the_workbook(tmp_path: Path) -> None:
 def test_write_id_is_stable_and_distinguishes_writes() -> None:
     a = write_id("plan1", 5, "MLM1", "pause")
     assert a == write_id("plan1", 5, "MLM1", "pause")
-    assert len({a, write_id("plan2", 5, "MLM1", "pause"), write_id("plan1", 6, "MLM1", "pause"),
-                write_id("plan1", 5, "MLM1", "pause_ad", "AG1")}) == 4
+    assert (
+        len(
+            {
+                a,
+                write_id("plan2", 5, "MLM1", "pause"),
+                write_id("plan1", 6, "MLM1", "pause"),
+                write_id("plan1", 5, "MLM1", "pause_ad", "AG1"),
+            }
+        )
+        == 4
+    )
 
 
 def test_each_line_chains_to_the_previous_one(tmp_path: Path) -> None:
@@ -155,9 +164,17 @@ def test_a_lock_from_another_host_is_never_taken_over(tmp_path: Path) -> None:
 
 def test_snapshot_is_taken_once_per_item_ever(tmp_path: Path) -> None:
     folder = tmp_path / "book.mltakedown"
-    item = {"id": "MLM1", "site_id": "MLM", "status": "active", "price": 10.5, "available_quantity": 3,
-            "listing_type_id": "gold_special", "title": "Cable", "sub_status": [],
-            "variations": [{"id": 7, "available_quantity": 2}]}
+    item = {
+        "id": "MLM1",
+        "site_id": "MLM",
+        "status": "active",
+        "price": 10.5,
+        "available_quantity": 3,
+        "listing_type_id": "gold_special",
+        "title": "Cable",
+        "sub_status": [],
+        "variations": [{"id": 7, "available_quantity": 2}],
+    }
     first = SnapshotStore(folder, "20260101T000000Z-aaaaaa", workbook_dir=tmp_path)
     row = first.ensure(item, ad_group_id="AG1", ad_status="active", row_number=4)
     assert row is not None and row.item_id == "MLM1" and row.file.endswith("MLM1.json")

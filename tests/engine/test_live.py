@@ -76,6 +76,16 @@ async def test_pending_orders_per_item_and_per_variation() -> None:
     assert api.calls["shipment"] == 3  # 101, 102, 103: only our items' orders are followed
 
 
+async def test_delivered_tag_saves_the_shipment_read() -> None:
+    api = api_with_orders()
+    delivered = order(2, "MLM1", 102)
+    delivered.tags = ["paid", "delivered"]
+    api.orders[1] = delivered
+    items = dict(api.items)
+    details = await read_details(api, SELLER, list(items.values()), items, set(), catalogue_known=True)
+    assert api.calls["shipment"] == 2 and details.pending[("MLM1", None)] == 1
+
+
 async def test_many_items_read_orders_and_questions_seller_wide() -> None:
     api = FakeApi().add(*(item(f"MLM{100 + n}") for n in range(200)))
     api.orders = [order(n, f"MLM{100 + n}", 1000 + n) for n in range(3)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mltakedown.book.ports import BookSettings, InputRow
 from mltakedown.engine.gates import plan_rows
-from mltakedown.engine.model import LiveRow
+from mltakedown.engine.model import LiveRow, PlannedRow
 from mltakedown.engine.plan import (
     build_plan,
     estimate_requests,
@@ -53,7 +53,7 @@ def test_integral_floats_hash_like_ints() -> None:
     )
 
 
-def planned() -> list:  # type: ignore[type-arg]
+def planned() -> list[PlannedRow]:
     a = LiveRow(
         row_number=5, item_id="MLM1", seller_id=1, status="active", ad_status="active", ad_group_id="AG"
     )

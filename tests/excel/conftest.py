@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from mltakedown.book.layout import (
     TEMPLATE_VERSION,
     TEMPLATE_VERSION_KEY,
 )
+from mltakedown.sandbox import SandboxOptions, World, create_app, serve_in_thread
+from mltakedown.sandbox.seed import TOKEN_A
 
 BookFactory = Callable[..., FakeBook]
 
@@ -88,3 +91,49 @@ def make_book(tmp_path: Path) -> BookFactory:
         return build_book(tmp_path / "takedown.xlsm", rows, **kwargs)
 
     return factory
+
+
+@dataclass
+class Sandbox:
+    """A sandbox served on loopback, with the environment pointing the client at it."""
+
+    url: str
+    world: World
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """The real sandbox over 127.0.0.1; the client reads its URL and seller A's token from the
+    environment, exactly as a user's scripted setup would (``ClientConfig.from_env``)."""
+    app = create_app(SandboxOptions())
+    with serve_in_thread(app) as url:
+        monkeypatch.setenv("MLTAKEDOWN_API_URL", url)
+        monkeypatch.setenv("MLTAKEDOWN_ACCESS_TOKEN", TOKEN_A)
+        monkeypatch.setenv("MLTAKEDOWN_RATE", "500")
+        yield Sandbox(url, app.state.world)
+
+
+@pytest.fixture
+def caller(monkeypatch: pytest.MonkeyPatch) -> Callable[[FakeBook], FakeBook]:
+    """``caller(book)`` makes ``xw.Book.caller()`` return ``book`` (as RunPython would)."""
+    import xlwings
+
+    def install(book: FakeBook) -> FakeBook:
+        monkeypatch.setattr(xlwings.Book, "caller", classmethod(lambda cls: book))
+        return book
+
+    return install
+
+
+def save_as_xlsx(book: FakeBook) -> None:
+    """What Excel's save leaves on disk, for readers of the file (the report): every fake sheet's
+    values written with openpyxl at the book's path."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for sheet in book.sheets:
+        ws = workbook.create_sheet(sheet.name)
+        for (row, column), value in sheet.cells.items():
+            ws.cell(row=row, column=column, value=value)
+    workbook.save(book.fullname)

@@ -329,6 +329,11 @@ class FakeSheet:
     def __getitem__(self, address: str) -> FakeRange:
         return self.range(address)
 
+    def clear_contents(self) -> None:
+        self.book.counter.accesses.append(Access("write", "clear_contents", self.name, "", 0, 0))
+        self.cells.clear()
+        self.formulas.clear()
+
     @property
     def used_range(self) -> FakeRange:
         # Excel's UsedRange spans every cell holding a value or a format (colours count too).
@@ -379,9 +384,16 @@ class FakeSheets:
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and any(s.name.lower() == key.lower() for s in self._sheets)
 
-    def add(self, name: str) -> FakeSheet:
+    def add(self, name: str, before: Any = None, after: Any = None) -> FakeSheet:
+        if name in self:
+            raise ValueError(f"a sheet named {name!r} already exists")
         sheet = FakeSheet(self.book, name)
-        self._sheets.append(sheet)
+        if after is not None:
+            self._sheets.insert(self._sheets.index(after) + 1, sheet)
+        elif before is not None:
+            self._sheets.insert(self._sheets.index(before), sheet)
+        else:
+            self._sheets.append(sheet)
         return sheet
 
 
@@ -394,3 +406,12 @@ class FakeBook:
         self.app = FakeApp()
         self.counter = Counter()
         self.sheets = FakeSheets(self)
+        self.saves = 0
+
+    def save(self, path: str | None = None) -> None:
+        """Excel saving the open workbook in place (tests hook ``on_save`` to write the file)."""
+        self.saves += 1
+        if self.on_save is not None:
+            self.on_save(self)
+
+    on_save: Any = None

@@ -4,8 +4,9 @@ sandbox's own per-endpoint counter, so batching claims are measured, not assumed
 
 from __future__ import annotations
 
+import asyncio
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +26,7 @@ from mltakedown.meli import (
     RateLimiter,
     RetryPolicy,
     TokenManager,
+    TokenProvider,
     TokenSet,
     generate_pkce,
 )
@@ -37,14 +39,22 @@ MULTIGET = "GET /items"
 FAST = RetryPolicy(initial_delay=0.001, conflict_initial_delay=0.001, max_delay=0.01)
 
 
-def asgi_client(app: Starlette, tokens: object = TOKEN_A, **kw: object) -> MeliClient:
+def asgi_client(
+    app: Starlette,
+    tokens: TokenProvider | str = TOKEN_A,
+    *,
+    on_call: Callable[[CallRecord], None] | None = None,
+    retry: RetryPolicy = FAST,
+    rate: RateLimiter | None = None,
+) -> MeliClient:
+    """A client wired to ``app`` in-process, unlimited unless ``rate`` is given."""
     return MeliClient(
         ClientConfig(api_url=SANDBOX_URL, client_id=CLIENT_ID),
-        tokens=tokens,  # type: ignore[arg-type]
+        tokens=tokens,
         transport=httpx.ASGITransport(app=app),
-        rate=RateLimiter(math.inf),
-        retry=FAST,
-        **kw,  # type: ignore[arg-type]
+        on_call=on_call,
+        rate=rate or RateLimiter(math.inf),
+        retry=retry,
     )
 
 
@@ -199,3 +209,37 @@ async def test_over_loopback_http(loopback_sandbox: tuple[Starlette, str]) -> No
     assert all(r.ok for r in results)
     assert paused.status == "paused"
     assert counts(app)[MULTIGET] == 10
+
+
+async def test_injected_faults_are_absorbed_by_retries() -> None:
+    """5xx answers, dropped connections and lost write answers: reads and state-setting writes
+    still succeed; the sandbox saw the retries."""
+    app = create_app(
+        SandboxOptions(extra_items=200, fail_rate=0.2, drop_rate=0.1, ghost_write_rate=0.1, seed=7)
+    )
+    records: list[CallRecord] = []
+    retry = RetryPolicy(max_retries=8, initial_delay=0.001, max_delay=0.005)
+    async with asgi_client(app, on_call=records.append, retry=retry) as api:
+        ids = await api.scan_item_ids(SELLER_A, status="active")
+        results = await api.get_items(ids[:200])
+        generated = [
+            r.id for r in results if r.item is not None and (r.item.seller_sku or "").startswith("ACME-GEN-")
+        ][:20]
+        for item_id in generated:
+            assert (await api.set_item_status(item_id, "paused")).status == "paused"
+    assert all(r.ok for r in results)
+    failed = [r for r in records if r.status is None or r.status >= 500]
+    assert failed, "the fault injection should have hit some attempts"
+    assert {r.error for r in records if r.status is None} <= {"connection_dropped"}
+
+
+async def test_server_rate_limit_429_is_absorbed_with_a_global_pause() -> None:
+    """A client that outruns the server's bucket gets 429s, pauses everyone, and completes."""
+    app = create_app(SandboxOptions(rate_per_second=20.0))
+    records: list[CallRecord] = []
+    limiter = RateLimiter(math.inf)
+    async with asgi_client(app, on_call=records.append, rate=limiter) as api:
+        users = await asyncio.gather(*(api.me() for _ in range(30)))
+    assert all(u.id == SELLER_A for u in users)
+    assert any(r.status == 429 for r in records)
+    assert limiter.paused_until > 0

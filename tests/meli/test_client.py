@@ -540,3 +540,18 @@ async def test_failing_hook_does_not_fail_the_call(harness: Harness) -> None:
     async with harness.client(handler) as api:
         api._requester.on_call = bad_hook
         assert (await api.get_item("MLM1")).id == "MLM1"
+
+
+async def test_access_token_from_config_is_used_statically(harness: Harness) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        return json_response({"id": 7})
+
+    config = ClientConfig.from_env(
+        {"MLTAKEDOWN_API_URL": "https://api.test", "MLTAKEDOWN_ACCESS_TOKEN": "APP_USR-ENV"}
+    )
+    async with meli.MeliClient(config, transport=httpx.MockTransport(handler), rate=harness.limiter) as api:
+        assert (await api.me()).id == 7
+    assert seen == ["Bearer APP_USR-ENV"]

@@ -9,7 +9,7 @@ import pytest
 
 from mltakedown.book import ribbon
 from mltakedown.book.vba.project import build_vba_project
-from mltakedown.book.xlsm import PROJECT_ID, SOURCES_DIR, build_xlsm, vba_modules
+from mltakedown.book.xlsm import PROJECT_ID, SOURCES_DIR, build_xlsm, reproducible_timestamp, vba_modules
 
 from .conftest import COMMITTED_XLSM
 from .vbaread import project_sections
@@ -42,10 +42,20 @@ def test_ribbon_matches_sources(committed: dict[str, bytes]) -> None:
     assert committed[ribbon.CUSTOMUI_PART] == ribbon.render_custom_ui(template, "en", labels), HINT
 
 
-def test_whole_workbook_matches_a_fresh_build(committed: dict[str, bytes], tmp_path: Path) -> None:
-    """Every part equal to a fresh build, except docProps/core.xml (it records the creation time)."""
-    fresh = parts(build_xlsm(tmp_path / "fresh.xlsm", "en"))
-    assert sorted(fresh) == sorted(committed), HINT
+def test_whole_workbook_matches_a_fresh_build(
+    committed: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every part equal to a fresh reproducible build (parts, not zip bytes: deflate output may vary)."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)  # the committed file uses the fixed date
+    fresh = parts(build_xlsm(tmp_path / "fresh.xlsm", "en", timestamp=reproducible_timestamp()))
+    assert list(fresh) == list(committed), HINT
     for name, data in fresh.items():
-        if name != "docProps/core.xml":
-            assert committed[name] == data, f"{name}: {HINT}"
+        assert committed[name] == data, f"{name}: {HINT}"
+
+
+def test_reproducible_builds_are_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first = build_xlsm(tmp_path / "a.xlsm", "en", timestamp=reproducible_timestamp())
+    second = build_xlsm(tmp_path / "b.xlsm", "en", timestamp=reproducible_timestamp())
+    assert first.read_bytes() == second.read_bytes()
+    assert b"2026-01-01T00:00:00Z" in parts(first)["docProps/core.xml"]

@@ -15,10 +15,17 @@ import pytest
 from openpyxl import Workbook
 
 from mltakedown.book import ribbon
-from mltakedown.book.xlsm import SOURCES_DIR, make_xlsm
+from mltakedown.book.vba.project import ModuleKind, VbaModule
+from mltakedown.book.xlsm import (
+    SOURCES_DIR,
+    _module_from_xlsm,
+    _set_sheet_codename,
+    _set_workbook_codename,
+    make_xlsm,
+)
 
-from .conftest import SHEETS, vba_part
-from .vbaread import project_sections
+from .conftest import REFERENCE_XLSM, SHEETS, vba_part
+from .vbaread import module_source, project_sections
 
 CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -165,3 +172,54 @@ def test_existing_code_names_are_kept(tmp_path: Path) -> None:
     out = make_xlsm(buffer.getvalue(), tmp_path / "codes.xlsm")
     with load_vba_workbook(out) as loaded:
         assert [ws.sheet_properties.codeName for ws in loaded.worksheets] == ["Sheet2", "Sheet1"]
+
+
+def test_code_names_inserted_where_the_schema_wants_them() -> None:
+    sheet = b'<worksheet xmlns="urn:main"><dimension ref="A1"/></worksheet>'
+    assert _set_sheet_codename(sheet, "Sheet3") == (
+        b'<worksheet xmlns="urn:main"><sheetPr codeName="Sheet3"/><dimension ref="A1"/></worksheet>'
+    )
+    prefixed = b'<x:worksheet xmlns:x="urn:main"><x:sheetPr codeName="Old" filterMode="1"/></x:worksheet>'
+    assert _set_sheet_codename(prefixed, "Sheet1") == (
+        b'<x:worksheet xmlns:x="urn:main"><x:sheetPr codeName="Sheet1" filterMode="1"/></x:worksheet>'
+    )
+    book = b'<workbook xmlns="urn:main"><fileVersion appName="xl"/><bookViews/></workbook>'
+    assert _set_workbook_codename(book) == (
+        b'<workbook xmlns="urn:main"><fileVersion appName="xl"/><workbookPr codeName="ThisWorkbook"/>'
+        b"<bookViews/></workbook>"
+    )
+    bare = b'<workbook xmlns="urn:main"><sheets/></workbook>'
+    assert _set_workbook_codename(bare) == (
+        b'<workbook xmlns="urn:main"><workbookPr codeName="ThisWorkbook"/><sheets/></workbook>'
+    )
+
+
+def test_missing_sources_give_a_clear_error(small_xlsx: bytes, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="source checkout"):
+        make_xlsm(small_xlsx, tmp_path / "x.xlsm", sources=tmp_path / "nowhere")
+
+
+def test_dictionary_can_be_read_from_the_shipped_template(reference_vba: bytes) -> None:
+    """The fallback used if an xlwings release stops shipping Dictionary.cls as text."""
+    assert _module_from_xlsm(REFERENCE_XLSM, "Dictionary") == module_source(reference_vba, "Dictionary")
+
+
+def test_class_sources_need_a_name() -> None:
+    with pytest.raises(ValueError, match="VB_Name"):
+        VbaModule.from_cls("VERSION 1.0 CLASS\r\nBEGIN\r\nEND\r\nOption Explicit\r\n")
+    module = VbaModule.from_cls('Attribute VB_Name = "Plain"\r\nOption Explicit\r\n')
+    assert module.kind is ModuleKind.CLASS
+    assert module.source.startswith('Attribute VB_Name = "Plain"\r\nAttribute VB_Base = "0{FCFB3D2A-')
+    assert module.source.endswith("Option Explicit\r\n")
+
+
+def test_extension_workbook_pr_is_not_mistaken_for_the_main_one() -> None:
+    book = (
+        b'<workbook xmlns="urn:main" xmlns:x14="urn:x14"><sheets/><extLst><ext>'
+        b'<x14:workbookPr defaultImageDpi="32767"/></ext></extLst></workbook>'
+    )
+    out = _set_workbook_codename(book)
+    assert out.startswith(
+        b'<workbook xmlns="urn:main" xmlns:x14="urn:x14"><workbookPr codeName="ThisWorkbook"/>'
+    )
+    assert b'<x14:workbookPr defaultImageDpi="32767"/>' in out

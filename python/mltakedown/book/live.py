@@ -32,7 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from mltakedown.book.errors import MissingColumnError, MissingSheetError, TooManyRowsError
+from mltakedown.book.errors import (
+    MissingColumnError,
+    MissingSheetError,
+    TemplateVersionError,
+    TooManyRowsError,
+    WorkbookError,
+)
 from mltakedown.book.layout import (
     FIRST_DATA_ROW,
     HEADER_ROW,
@@ -46,9 +52,16 @@ from mltakedown.book.layout import (
     SHEET_SNAPSHOTS,
     SHEET_TAKEDOWN,
     SNAPSHOT_COLUMNS,
+    SUMMARY_AT,
+    SUMMARY_LABEL_ROW,
     SUMMARY_RESULTS,
+    SUMMARY_STAGE,
+    SUMMARY_TITLE,
+    SUMMARY_TOTAL,
     SUMMARY_VALUE_ROW,
     TAKEDOWN_COLUMNS,
+    TEMPLATE_VERSION,
+    Column,
     Owner,
     header_keys,
     normalise_header,
@@ -63,16 +76,16 @@ from mltakedown.book.ports import (
     SnapshotRow,
 )
 from mltakedown.book.settings import parse_settings
+from mltakedown.book.xlsx import MAX_CELL_TEXT, safe_text
 
 __all__ = ["EXCEL_CELL_LIMIT", "LiveWorkbook", "StatusSink", "colour_runs", "column_runs", "excel_text"]
 
-EXCEL_CELL_LIMIT = 32_767
-"""The most characters an Excel cell holds; longer texts are cut with a marker."""
+EXCEL_CELL_LIMIT = MAX_CELL_TEXT
+"""The most characters an Excel cell holds; longer texts are cut (as the openpyxl adapter cuts them)."""
 
 TEXT_FORMAT = "@"
 """Excel's Text number format."""
 
-_TRUNCATED = " …[truncated]"
 _STATUS_PREFIX = "mltakedown"
 
 
@@ -110,6 +123,8 @@ class XlSheet(Protocol):
     @property
     def name(self) -> str: ...
 
+    def clear_contents(self) -> None: ...
+
     @property
     def used_range(self) -> XlRange: ...
 
@@ -145,6 +160,8 @@ class XlBook(Protocol):
 
     @property
     def app(self) -> XlApp: ...
+
+    def save(self, path: str | None = None) -> None: ...
 
 
 StatusSink = Callable[[str], None]
@@ -225,12 +242,6 @@ def excel_text(text: str) -> str:
     return text
 
 
-def _cut(text: str) -> str:
-    if len(text) <= EXCEL_CELL_LIMIT:
-        return text
-    return text[: EXCEL_CELL_LIMIT - len(_TRUNCATED) - 1] + _TRUNCATED
-
-
 def read_cell(value: Any) -> CellValue:
     """A value as xlwings read it, in the shape the openpyxl adapter gives.
 
@@ -258,7 +269,7 @@ def write_cell(value: CellValue | Result, *, as_text: bool) -> Any:
     if isinstance(value, Result):
         return value.value
     if isinstance(value, str):
-        text = _cut(value)
+        text = safe_text(value)  # the openpyxl adapter's rule: no control characters, 32,767 at most
         return text if as_text else excel_text(text)
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         # Excel has no time zones: cells hold wall-clock UTC (the column headers say so).
@@ -286,7 +297,7 @@ class _Table:
     """Column key → 1-based sheet column."""
     width: int
     rows: dict[int, list[Any]] = field(default_factory=dict)
-    """Sheet row → cell values of columns 1..width (data rows only)."""
+    """Sheet row → cell values of columns 1..width, every row from 1 to the last used one."""
     data_rows: list[int] = field(default_factory=list)
     """Sheet rows holding at least one input value, in order."""
 
@@ -303,9 +314,29 @@ class _Table:
         values[column - 1] = value
 
 
-_TAKEDOWN_OWNER: Mapping[str, Owner] = {c.key: c.owner for c in TAKEDOWN_COLUMNS}
 _TEXT_KEYS: frozenset[str] = frozenset(c.key for c in TAKEDOWN_COLUMNS if c.as_text)
-_REQUIRED_KEYS: tuple[str, ...] = tuple(c.key for c in TAKEDOWN_COLUMNS if c.required)
+_REQUIRED: tuple[Column, ...] = tuple(c for c in TAKEDOWN_COLUMNS if c.required)
+_SIDE_COLUMNS: Mapping[str, tuple[Column, ...]] = {SHEET_LOG: LOG_COLUMNS, SHEET_SNAPSHOTS: SNAPSHOT_COLUMNS}
+
+
+def _header_positions(path: Path, sheet: str, header: Sequence[Any], row: int) -> dict[str, int]:
+    """Column key → 1-based column of a header row, matched by text in any language; a header
+    that appears twice is refused, as the openpyxl adapter refuses it."""
+    lookup = header_keys(sheet)
+    found: dict[str, int] = {}
+    for index, text in enumerate(header, start=1):
+        key = lookup.get(normalise_header(text))
+        if key is None:
+            continue
+        if key in found:
+            raise WorkbookError(
+                path,
+                f"the header {text!r} appears twice (columns {found[key]} and {index}); keep one",
+                sheet=sheet,
+                row=row,
+            )
+        found[key] = index
+    return found
 
 
 class LiveWorkbook:
@@ -340,11 +371,17 @@ class LiveWorkbook:
         return self.read_settings().language
 
     # --- reading -----------------------------------------------------------------------------------
-    def _sheet(self, name: str) -> XlSheet:
+    def _find_sheet(self, name: str) -> XlSheet | None:
         try:
             sheet: XlSheet = self._book.sheets[name]
-        except Exception as exc:  # xlwings raises a COM/AppleScript error, not KeyError
-            raise MissingSheetError(self.path, f"the workbook has no {name!r} sheet", sheet=name) from exc
+        except Exception:  # xlwings raises a COM/AppleScript error (or KeyError), not a typed one
+            return None
+        return sheet
+
+    def _sheet(self, name: str) -> XlSheet:
+        sheet = self._find_sheet(name)
+        if sheet is None:
+            raise MissingSheetError(self.path, f"there is no {name!r} worksheet", sheet=name)
         return sheet
 
     @staticmethod
@@ -355,77 +392,91 @@ class LiveWorkbook:
         return used.row + rows - 1, used.column + columns - 1
 
     def read_settings(self) -> BookSettings:
-        """The Settings sheet (column A key, column B value), read once per adapter."""
+        """The Settings sheet (column A key, column B value, from row 2), read once per adapter;
+        defaults when the sheet is missing, as in the openpyxl adapter."""
         if self._settings is None:
-            sheet = self._sheet(SHEET_SETTINGS)
-            last_row, _ = self._extent(sheet)
-            values = _grid(sheet.range((1, 1), (max(last_row, 1), 2)).options(ndim=2).value)
-            self._settings = parse_settings((row[0], row[1] if len(row) > 1 else None) for row in values)
+            sheet = self._find_sheet(SHEET_SETTINGS)
+            pairs: list[tuple[object, object]] = []
+            if sheet is not None:
+                last_row, _ = self._extent(sheet)
+                if last_row >= 2:
+                    values = _grid(sheet.range((2, 1), (last_row, 2)).options(ndim=2).value)
+                    pairs = [(row[0], row[1] if len(row) > 1 else None) for row in values]
+            self._settings = parse_settings(pairs)
         return self._settings
+
+    def _require_current_template(self) -> None:
+        """Refuse a workbook from an older, unknown or newer template (the Settings stamp)."""
+        version = self.read_settings().template_version
+        if version == TEMPLATE_VERSION:
+            return
+        if version.isdigit() and int(version) > int(TEMPLATE_VERSION):
+            raise TemplateVersionError(
+                self.path,
+                f"this workbook uses template version {version}, newer than this mltakedown knows "
+                f"({TEMPLATE_VERSION}); update mltakedown (pip install -U mltakedown)",
+            )
+        found = f"template version {version}" if version else "no template version"
+        raise TemplateVersionError(
+            self.path,
+            f"this workbook has {found} (current: {TEMPLATE_VERSION}); save and close it, then migrate "
+            f"it with `mltakedown upgrade {self.path.name}` (every input is kept)",
+        )
 
     def _read_table(self) -> _Table:
         sheet = self._sheet(SHEET_TAKEDOWN)
+        self._require_current_template()
         last_row, last_column = self._extent(sheet)
         if last_row - HEADER_ROW > MAX_DATA_ROWS:
             raise TooManyRowsError(
                 self.path,
-                f"{last_row - HEADER_ROW:,} rows below the header; at most {MAX_DATA_ROWS:,} are accepted "
-                "(delete the empty formatted rows at the bottom, or split the list)",
+                f"{last_row - HEADER_ROW:,} rows; at most {MAX_DATA_ROWS:,} data rows are accepted",
                 sheet=SHEET_TAKEDOWN,
             )
         if last_row < HEADER_ROW:
             raise MissingColumnError(
                 self.path, "the header row is empty", sheet=SHEET_TAKEDOWN, row=HEADER_ROW
             )
-        # The one bulk read: everything from A1 to the last used cell, errors as text (#N/A) like
+        # The one bulk read: everything from A1 to the last used cell, errors as text (#N/A) as
         # openpyxl gives them, always 2-D even for a single row.
         block = _grid(sheet.range((1, 1), (last_row, last_column)).options(ndim=2, err_to_str=True).value)
-        header = block[HEADER_ROW - 1]
-        keys = header_keys(SHEET_TAKEDOWN)
-        columns: dict[str, int] = {}
-        for index, text in enumerate(header, start=1):
-            key = keys.get(normalise_header(text))
-            if key is not None and key not in columns:
-                columns[key] = index
-        for key in _REQUIRED_KEYS:
-            if key not in columns:
-                raise MissingColumnError(
-                    self.path,
-                    f"no {key!r} column on the header row (row {HEADER_ROW}); restore the header or run "
-                    "'mltakedown upgrade' on a copy",
-                    sheet=SHEET_TAKEDOWN,
-                    row=HEADER_ROW,
-                )
+        columns = _header_positions(self.path, SHEET_TAKEDOWN, block[HEADER_ROW - 1], HEADER_ROW)
+        missing = [c for c in _REQUIRED if c.key not in columns]
+        if missing:
+            names = ", ".join(repr(c.header("en")) for c in missing)
+            raise MissingColumnError(
+                self.path, f"the header row has no {names} column", sheet=SHEET_TAKEDOWN, row=HEADER_ROW
+            )
         table = _Table(columns=columns, width=last_column)
-        for row_number in range(FIRST_DATA_ROW, last_row + 1):
-            values = [read_cell(v) for v in block[row_number - 1]]
+        inputs = [columns[k] for k in INPUT_KEYS if k in columns]
+        for row_number, line in enumerate(block, start=1):
+            values = [read_cell(v) for v in line]
             table.rows[row_number] = values
-            if any(values[columns[k] - 1] not in (None, "") for k in INPUT_KEYS if k in columns):
+            if row_number >= FIRST_DATA_ROW and any(values[c - 1] not in (None, "") for c in inputs):
                 table.data_rows.append(row_number)
         return table
 
-    def _input_formulas(self, table: _Table) -> dict[int, frozenset[str]]:
-        """Input keys holding a formula, per data row (one formula read over the data rows)."""
+    def _input_formulas(self, table: _Table) -> dict[int, dict[str, str]]:
+        """Input cells holding a formula, per data row: key → formula text (one formula read)."""
         if not table.data_rows:
             return {}
         sheet = self._sheet(SHEET_TAKEDOWN)
         first, last = table.data_rows[0], table.data_rows[-1]
         formulas = _grid(sheet.range((first, 1), (last, table.width)).formula)
         inputs = [(k, table.columns[k]) for k in INPUT_KEYS if k in table.columns]
-        found: dict[int, frozenset[str]] = {}
+        found: dict[int, dict[str, str]] = {}
         for row_number in table.data_rows:
             line = formulas[row_number - first]
-            keys = frozenset(
-                k
-                for k, col in inputs
-                if col <= len(line) and isinstance(line[col - 1], str) and line[col - 1].startswith("=")
-            )
-            if keys:
-                found[row_number] = keys
+            cells = {k: line[c - 1] for k, c in inputs if c <= len(line)}
+            texts = {k: f for k, f in cells.items() if isinstance(f, str) and f.startswith("=")}
+            if texts:
+                found[row_number] = texts
         return found
 
     def read_rows(self) -> list[InputRow]:
-        """All data rows of the Takedown sheet, in sheet order, blank rows excluded."""
+        """All data rows of the Takedown sheet, in sheet order, blank rows excluded. A formula in
+        an input cell is given as its text (``"=A1"``) and named in ``formulas``, as the openpyxl
+        adapter does."""
         table = self._read_table()
         self._table = table
         formulas = self._input_formulas(table)
@@ -433,13 +484,16 @@ class LiveWorkbook:
         outputs = [(k, table.columns[k]) for k in OUTPUT_KEYS if k in table.columns]
         rows: list[InputRow] = []
         for row_number in table.data_rows:
-            values = table.rows[row_number]
+            line = table.rows[row_number]
+            values = {k: line[c - 1] for k, c in inputs if line[c - 1] not in (None, "")}
+            texts = formulas.get(row_number, {})
+            values.update(texts)
             rows.append(
                 InputRow(
                     row_number=row_number,
-                    values={k: values[col - 1] for k, col in inputs if values[col - 1] is not None},
-                    formulas=formulas.get(row_number, frozenset()),
-                    outputs={k: values[col - 1] for k, col in outputs if values[col - 1] is not None},
+                    values=values,
+                    formulas=frozenset(texts),
+                    outputs={k: line[c - 1] for k, c in outputs if line[c - 1] not in (None, "")},
                 )
             )
         return rows
@@ -450,43 +504,71 @@ class LiveWorkbook:
             self._table = self._read_table()
         return self._table
 
+    def _ensure_output_columns(self, sheet: XlSheet, table: _Table) -> None:
+        """Give every output column the sheet lacks a header after the last used column (one write),
+        as the openpyxl adapter does."""
+        missing = [c for c in TAKEDOWN_COLUMNS if c.owner is Owner.OUTPUT and c.key not in table.columns]
+        if not missing:
+            return
+        first = table.width + 1
+        lang = self.language
+        sheet.range((HEADER_ROW, first), (HEADER_ROW, first + len(missing) - 1)).value = [
+            [excel_text(c.header(lang)) for c in missing]
+        ]
+        for offset, column in enumerate(missing):
+            table.columns[column.key] = first + offset
+            table.put(HEADER_ROW, first + offset, column.header(lang))
+        table.width = first + len(missing) - 1
+
     def write_outcomes(self, outcomes: Sequence[Outcome], *, stage: str) -> None:
         """Write result, code, message, remedy and output values in bulk, colour the Result cells by
         result, and refresh the summary block. Input cells are never touched."""
         table = self._ensure_table()
+        sheet = self._sheet(SHEET_TAKEDOWN)
         if outcomes:
-            sheet = self._sheet(SHEET_TAKEDOWN)
             updates = self._updates(table, outcomes)
-            self._write_blocks(sheet, table, updates)
+            self._ensure_output_columns(sheet, table)
+            self._write_blocks(sheet, table, self._by_column(table, updates))
             self._write_colours(sheet, table, outcomes)
-        self._write_summary(table, stage)
+        self._write_summary(sheet, table, stage)
 
     def _updates(
         self, table: _Table, outcomes: Sequence[Outcome]
-    ) -> dict[int, dict[int, CellValue | Result]]:
-        """Sheet row → sheet column → new value, for every output cell the outcomes set or clear."""
-        present = {k: table.columns[k] for k in OUTPUT_KEYS if k in table.columns}
-        updates: dict[int, dict[int, CellValue | Result]] = {}
+    ) -> dict[int, dict[str, CellValue | Result]]:
+        """Sheet row → output key → new value, for every output cell the outcomes set or clear."""
+        updates: dict[int, dict[str, CellValue | Result]] = {}
         for outcome in outcomes:
             if outcome.row_number < FIRST_DATA_ROW:
-                raise ValueError(f"row {outcome.row_number} is above the Takedown table")
+                raise WorkbookError(
+                    self.path, "an outcome names a row above the table", row=outcome.row_number
+                )
             for key in outcome.values:
-                if _TAKEDOWN_OWNER.get(key) is Owner.INPUT:
-                    raise ValueError(f"{key!r} is an input column; the tool never writes it")
-            cells: dict[int, CellValue | Result] = {}
+                if key not in OUTPUT_KEYS:
+                    raise WorkbookError(
+                        self.path,
+                        f"{key!r} is not an output column; inputs are never written",
+                        row=outcome.row_number,
+                    )
+            cells: dict[str, CellValue | Result] = {}
             if outcome.clear_others:
-                cells.update(dict.fromkeys(present.values()))
-            verdict: dict[str, CellValue | Result] = {
-                "result": outcome.result,
-                "code": outcome.code,
-                "message": outcome.message,
-                "remedy": outcome.remedy,
-            }
-            for key, value in (*verdict.items(), *outcome.values.items()):
-                if key in present:
-                    cells[present[key]] = value
+                cells.update(dict.fromkeys(OUTPUT_KEYS))
+            cells.update(
+                {
+                    "result": outcome.result,
+                    "code": outcome.code or None,
+                    "message": outcome.message or None,
+                    "remedy": outcome.remedy or None,
+                }
+            )
+            cells.update(outcome.values)
             updates.setdefault(outcome.row_number, {}).update(cells)
         return updates
+
+    @staticmethod
+    def _by_column(
+        table: _Table, updates: Mapping[int, Mapping[str, CellValue | Result]]
+    ) -> dict[int, dict[int, CellValue | Result]]:
+        return {row: {table.columns[k]: v for k, v in cells.items()} for row, cells in updates.items()}
 
     def _write_blocks(
         self, sheet: XlSheet, table: _Table, updates: Mapping[int, Mapping[int, CellValue | Result]]
@@ -497,18 +579,17 @@ class LiveWorkbook:
         one rectangle can cover rows and columns that did not change.
         """
         touched = sorted({col for cells in updates.values() for col in cells})
-        if not touched:
-            return
-        output_columns = {table.columns[k] for k in OUTPUT_KEYS if k in table.columns}
+        output_columns = {table.columns[k] for k in OUTPUT_KEYS}
         first_row, last_row = min(updates), max(updates)
+        text_columns = {table.columns[k] for k in _TEXT_KEYS if k in table.columns}
         for start, end in column_runs(output_columns):
             cols = [c for c in touched if start <= c <= end]
             if not cols:
                 continue
             lo, hi = cols[0], cols[-1]
-            text_cols = self._text_columns(range(lo, hi + 1), table)
-            for t_start, t_end in column_runs(text_cols):
-                # Before the values: Excel parses a string assigned to a General cell.
+            as_text = {c for c in range(lo, hi + 1) if c in text_columns}
+            for t_start, t_end in column_runs(as_text):
+                # Before the values: Excel parses a string assigned to a General cell (00123 → 123).
                 sheet.range((first_row, t_start), (last_row, t_end)).number_format = TEXT_FORMAT
             block: list[list[Any]] = []
             for row_number in range(first_row, last_row + 1):
@@ -516,76 +597,85 @@ class LiveWorkbook:
                 line: list[Any] = []
                 for col in range(lo, hi + 1):
                     value = row_updates[col] if col in row_updates else table.cell(row_number, col)
-                    if col in text_cols and isinstance(value, int | float) and not isinstance(value, bool):
+                    if col in as_text and isinstance(value, int | float) and not isinstance(value, bool):
                         value = str(value)  # IDs in a Text column are text, as the template lays them out
-                    line.append(write_cell(value, as_text=col in text_cols))
+                    cell = write_cell(value, as_text=col in as_text)
+                    line.append(cell)
                     if col in row_updates:
                         table.put(row_number, col, read_cell(write_cell(value, as_text=True)))
                 block.append(line)
             sheet.range((first_row, lo), (last_row, hi)).value = block
 
-    @staticmethod
-    def _text_columns(columns: Iterable[int], table: _Table) -> set[int]:
-        """The block's columns the layout formats as Text (IDs): these get ``"@"`` before the values.
-
-        Every other string is guarded with Excel's apostrophe prefix instead (:func:`excel_text`),
-        which costs no write at all; a Text format on a column that also holds numbers or dates
-        would show them as text or serial numbers.
-        """
-        text_columns = {table.columns[key] for key in _TEXT_KEYS if key in table.columns}
-        return {col for col in columns if col in text_columns}
-
     def _write_colours(self, sheet: XlSheet, table: _Table, outcomes: Sequence[Outcome]) -> None:
         """Fill the Result cells by result (see :func:`colour_runs` for how few writes that takes)."""
-        column = table.columns.get("result")
-        if column is None:
-            return
+        column = table.columns["result"]
         for first, last, result in colour_runs({o.row_number: o.result for o in outcomes}):
             fill = RESULT_FILLS.get(result) if result is not None else None
             sheet.range((first, column), (last, column)).color = f"#{fill}" if fill else None
 
-    def _write_summary(self, table: _Table, stage: str) -> None:
-        """Counts per result over every data row, the total, the stage and the time: one write."""
-        column = table.columns.get("result")
+    def _write_summary(self, sheet: XlSheet, table: _Table, stage: str) -> None:
+        """The summary block, rows 1–2, in one write: labels in the workbook's language, then the
+        counts per result over every data row, their total, the stage and the time (as the
+        openpyxl adapter writes them)."""
         counts = dict.fromkeys(SUMMARY_RESULTS, 0)
+        by_value = {r.value: r for r in SUMMARY_RESULTS}
+        column = table.columns.get("result")
         if column is not None:
             for row_number in table.data_rows:
-                value = table.cell(row_number, column)
-                if isinstance(value, str) and value in Result.__members__:
-                    counts[Result(value)] += 1
-        line: list[Any] = [counts[r] for r in SUMMARY_RESULTS]
-        line += [
-            len(table.data_rows),
-            excel_text(stage),
-            dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+                result = by_value.get(table.cell(row_number, column))
+                if result is not None:
+                    counts[result] += 1
+        lang = self.language
+        labels: list[Any] = [
+            SUMMARY_TITLE[lang],
+            *(r.value for r in SUMMARY_RESULTS),
+            SUMMARY_TOTAL[lang],
+            SUMMARY_STAGE[lang],
+            SUMMARY_AT[lang],
         ]
-        sheet = self._sheet(SHEET_TAKEDOWN)
-        sheet.range((SUMMARY_VALUE_ROW, 2), (SUMMARY_VALUE_ROW, 1 + len(line))).value = [line]
+        moment = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        values: list[Any] = [
+            table.cell(SUMMARY_VALUE_ROW, 1),
+            *(counts[r] for r in SUMMARY_RESULTS),
+            sum(counts.values()),
+            stage,
+            moment.isoformat(sep=" "),
+        ]
+        block = [
+            [write_cell(v, as_text=False) for v in labels],
+            [write_cell(v, as_text=False) for v in values],
+        ]
+        sheet.range((SUMMARY_LABEL_ROW, 1), (SUMMARY_VALUE_ROW, len(labels))).value = block
+        for index, (label, value) in enumerate(zip(labels, values, strict=True), start=1):
+            table.put(SUMMARY_LABEL_ROW, index, label)
+            table.put(SUMMARY_VALUE_ROW, index, value)
 
     # --- Log and Snapshots -------------------------------------------------------------------------
-    def _append(self, sheet_name: str, columns: Sequence[str], lines: Sequence[Mapping[str, Any]]) -> None:
+    def _append(self, sheet_name: str, lines: Sequence[Mapping[str, Any]]) -> None:
         """Append ``lines`` below the last used row of a sheet whose header is row 1: one read of
-        the header, one write of the new rows."""
+        the header, one write of the new rows. A missing sheet is added, and an emptied one gets
+        its header back, in the same write."""
         if not lines:
             return
-        sheet = self._sheet(sheet_name)
-        last_row, last_column = self._extent(sheet)
-        header = _grid(sheet.range((1, 1), (1, max(last_column, 1))).options(ndim=2).value)[0]
-        keys = header_keys(sheet_name)
-        positions: dict[str, int] = {}
-        for index, text in enumerate(header, start=1):
-            key = keys.get(normalise_header(text))
-            if key is not None and key not in positions:
-                positions[key] = index
-        if not positions:
-            # A sheet emptied by hand: lay the header down again (English) in the same write.
-            positions = {key: index for index, key in enumerate(columns, start=1)}
-            spec = {c.key: c for c in (*LOG_COLUMNS, *SNAPSHOT_COLUMNS)}
-            rows: list[list[Any]] = [[spec[k].header(self._language_or_default()) for k in columns]]
-            start_row = 1
+        columns = _SIDE_COLUMNS[sheet_name]
+        sheet = self._find_sheet(sheet_name)
+        if sheet is None:
+            sheets = self._book.sheets
+            sheet = sheets.add(sheet_name, after=sheets[len(sheets) - 1])
+            last_row, positions = 0, {}
         else:
-            rows = []
-            start_row = max(last_row, 1) + 1
+            last_row, last_column = self._extent(sheet)
+            header = _grid(sheet.range((1, 1), (1, max(last_column, 1))).options(ndim=2).value)[0]
+            positions = _header_positions(self.path, sheet_name, header, 1)
+        rows: list[list[Any]] = []
+        if positions:
+            start_row = last_row + 1
+        else:
+            positions = {c.key: index for index, c in enumerate(columns, start=1)}
+            rows.append([excel_text(c.header(self.language)) for c in columns])
+            start_row = 1
+        for index, column in enumerate(columns, start=1):
+            positions.setdefault(column.key, index)  # as the openpyxl adapter: by header, else by position
         width = max(positions.values())
         for values in lines:
             line: list[Any] = [None] * width
@@ -594,17 +684,10 @@ class LiveWorkbook:
             rows.append(line)
         sheet.range((start_row, 1), (start_row + len(rows) - 1, width)).value = rows
 
-    def _language_or_default(self) -> str:
-        try:
-            return self.language
-        except MissingSheetError:
-            return "en"
-
     def append_log(self, entries: Sequence[LogEntry]) -> None:
         """Append API calls (and failures of a whole step, with their traceback) to the Log sheet."""
         self._append(
             SHEET_LOG,
-            [c.key for c in LOG_COLUMNS],
             [
                 {
                     "at_utc": e.at,
@@ -625,7 +708,6 @@ class LiveWorkbook:
         """Append item snapshots to the Snapshots sheet (the full JSON is also in the snapshot file)."""
         self._append(
             SHEET_SNAPSHOTS,
-            [c.key for c in SNAPSHOT_COLUMNS],
             [
                 {
                     "run_id": s.run_id,
@@ -645,6 +727,21 @@ class LiveWorkbook:
                 for s in snapshots
             ],
         )
+
+    def write_report(self, grid: Sequence[Sequence[CellValue]], *, sheet_name: str = "Report") -> None:
+        """Replace the values of the report sheet (added after the last sheet when missing) with
+        ``grid``, laid from A1: one clear and one write. Formatting and charts are not copied;
+        the headless ``mltakedown report`` writes the styled sheet with its chart."""
+        if not grid:
+            return
+        sheet = self._find_sheet(sheet_name)
+        if sheet is None:
+            sheets = self._book.sheets
+            sheet = sheets.add(sheet_name, after=sheets[len(sheets) - 1])
+        sheet.clear_contents()
+        width = max(len(row) for row in grid)
+        rows = [[write_cell(v, as_text=False) for v in row] + [None] * (width - len(row)) for row in grid]
+        sheet.range((1, 1), (len(rows), width)).value = rows
 
     def save(self) -> None:
         """Nothing to do: Excel owns the open file. The user saves it (Ctrl+S) when they want to keep

@@ -18,8 +18,10 @@ random input, so the same sources give the same parts byte for byte.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import io
+import os
 import re
 import tempfile
 import uuid
@@ -37,6 +39,7 @@ __all__ = [
     "SOURCES_DIR",
     "build_xlsm",
     "make_xlsm",
+    "reproducible_timestamp",
     "vba_modules",
     "xlwings_sources",
 ]
@@ -59,6 +62,7 @@ _VBA_CT = "application/vnd.ms-office.vbaProject"
 _VBA_REL = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 _VBA_PART = "xl/vbaProject.bin"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_DEFAULT_BUILD_TIME = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def xlwings_sources() -> tuple[str, str]:
@@ -124,6 +128,10 @@ def make_xlsm(xlsx: Path | bytes, out_path: Path, lang: str = "en", *, sources: 
 
     Any VBA project or ribbon already in the package is replaced. Returns ``out_path``.
     """
+    if not (sources / "vba").is_dir() or not (sources / "ribbon" / "customUI.xml").is_file():
+        raise FileNotFoundError(
+            f"the .xlsm sources (vba/, ribbon/) are not in {sources}; building needs a source checkout"
+        )
     data = xlsx.read_bytes() if isinstance(xlsx, Path) else bytes(xlsx)
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         parts = {info.filename: package.read(info) for info in package.infolist()}
@@ -157,8 +165,13 @@ def make_xlsm(xlsx: Path | bytes, out_path: Path, lang: str = "en", *, sources: 
     return out_path
 
 
-def build_xlsm(out_path: Path, lang: str = "en") -> Path:
-    """Create a fresh takedown workbook (layout of :mod:`mltakedown.book.xlsx`) as ``out_path``."""
+def build_xlsm(out_path: Path, lang: str = "en", *, timestamp: dt.datetime | None = None) -> Path:
+    """Create a fresh takedown workbook (layout of :mod:`mltakedown.book.xlsx`) as ``out_path``.
+
+    ``timestamp`` pins the document's created/modified properties (``docProps/core.xml``), which
+    openpyxl otherwise sets to the current time: with it, two builds of the same sources are
+    identical byte for byte (see :func:`reproducible_timestamp`).
+    """
     # Imported at call time: the layout adapter is heavier than this module and optional for
     # callers that only post-process an existing .xlsx.
     xlsx_module = importlib.import_module("mltakedown.book.xlsx")
@@ -166,7 +179,38 @@ def build_xlsm(out_path: Path, lang: str = "en") -> Path:
     with tempfile.TemporaryDirectory(prefix="mltakedown-xlsm-") as tmp:
         xlsx_path = Path(tmp) / "layout.xlsx"
         create_workbook(xlsx_path, lang=lang)
-        return make_xlsm(xlsx_path.read_bytes(), out_path, lang)
+        data = xlsx_path.read_bytes()
+    if timestamp is not None:
+        data = _pin_core_times(data, timestamp)
+    return make_xlsm(data, out_path, lang)
+
+
+def reproducible_timestamp() -> dt.datetime:
+    """``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) if set, else a fixed date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+    return _DEFAULT_BUILD_TIME
+
+
+def _pin_core_times(xlsx: bytes, timestamp: dt.datetime) -> bytes:
+    """``xlsx`` with ``dcterms:created``/``dcterms:modified`` in docProps/core.xml set to ``timestamp``."""
+    stamp = timestamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(xlsx)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)",
+                    rb"\g<1>" + stamp + rb"\3",
+                    data,
+                )
+            target.writestr(info, data)
+    return out.getvalue()
 
 
 # --- package part edits --------------------------------------------------------------------------
@@ -187,16 +231,30 @@ def _sheet_parts(parts: dict[str, bytes]) -> list[str]:
     return out
 
 
-_SHEETPR = re.compile(rb"<(?P<prefix>(?:\w+:)?)sheetPr\b(?P<attrs>[^>]*?)(?P<close>/?)>")
-_WORKBOOKPR = re.compile(rb"<(?P<prefix>(?:\w+:)?)workbookPr\b(?P<attrs>[^>]*?)(?P<close>/?)>")
 _CODENAME = re.compile(rb'\scodeName="([^"]*)"')
+
+
+def _root_prefix(xml: bytes, root_tag: bytes) -> tuple[bytes, int]:
+    """Namespace prefix (``b""`` or ``b"x:"``) of the root element and the offset after its start tag."""
+    root = re.search(rb"<((?:\w+:)?)" + root_tag + rb"\b[^>]*>", xml)
+    if root is None:
+        raise ValueError(f"part has no {root_tag.decode()} element")
+    return root.group(1), root.end()
+
+
+def _properties(xml: bytes, root_tag: bytes, tag: bytes) -> re.Match[bytes] | None:
+    """The ``<tag …>`` start tag in the root's own namespace (``x14:workbookPr`` in extLst is not it)."""
+    prefix, _ = _root_prefix(xml, root_tag)
+    return re.search(
+        b"<(?P<prefix>" + re.escape(prefix) + b")" + tag + rb"\b(?P<attrs>[^>]*?)(?P<close>/?)>", xml
+    )
 
 
 def _assign_codenames(sheets: Sequence[bytes]) -> list[str]:
     """Each sheet's existing ``codeName``, or ``SheetN`` (first free N) when it has none."""
     existing: list[str | None] = []
     for xml in sheets:
-        match = _SHEETPR.search(xml)
+        match = _properties(xml, b"worksheet", b"sheetPr")
         code = _CODENAME.search(match["attrs"]) if match else None
         existing.append(code.group(1).decode() if code else None)
     used = {name.upper() for name in existing if name} | {WORKBOOK_CODENAME.upper()}
@@ -212,52 +270,37 @@ def _assign_codenames(sheets: Sequence[bytes]) -> list[str]:
     return out
 
 
-def _set_attr(element: re.Match[bytes], tag: bytes, codename: str) -> bytes:
-    attrs = _CODENAME.sub(b"", element["attrs"]).rstrip()
-    return (
-        b"<"
-        + element["prefix"]
-        + tag
-        + b' codeName="'
-        + codename.encode()
-        + b'"'
-        + attrs
-        + element["close"]
-        + b">"
-    )
+def _with_codename(xml: bytes, match: re.Match[bytes], tag: bytes, codename: str) -> bytes:
+    """``xml`` with the matched start tag rewritten to carry ``codeName`` first, other attributes kept."""
+    attrs = _CODENAME.sub(b"", match["attrs"]).rstrip()
+    element = b'<%s%s codeName="%s"%s%s>' % (match["prefix"], tag, codename.encode(), attrs, match["close"])
+    return xml[: match.start()] + element + xml[match.end() :]
 
 
 def _set_sheet_codename(xml: bytes, codename: str) -> bytes:
     """The worksheet XML with ``<sheetPr codeName=…>`` (created as the first child if missing)."""
-    match = _SHEETPR.search(xml)
+    match = _properties(xml, b"worksheet", b"sheetPr")
     if match:
-        return xml[: match.start()] + _set_attr(match, b"sheetPr", codename) + xml[match.end() :]
-    root = re.search(rb"<(?P<prefix>(?:\w+:)?)worksheet\b[^>]*>", xml)
-    if root is None:
-        raise ValueError("worksheet part has no worksheet element")
-    element = b"<" + root["prefix"] + b'sheetPr codeName="' + codename.encode() + b'"/>'
-    return xml[: root.end()] + element + xml[root.end() :]
+        return _with_codename(xml, match, b"sheetPr", codename)
+    prefix, insert_at = _root_prefix(xml, b"worksheet")
+    return xml[:insert_at] + b'<%ssheetPr codeName="%s"/>' % (prefix, codename.encode()) + xml[insert_at:]
 
 
 def _set_workbook_codename(xml: bytes) -> bytes:
     """The workbook XML with ``<workbookPr codeName="ThisWorkbook">`` (schema order kept)."""
-    match = _WORKBOOKPR.search(xml)
+    match = _properties(xml, b"workbook", b"workbookPr")
     if match:
-        return xml[: match.start()] + _set_attr(match, b"workbookPr", WORKBOOK_CODENAME) + xml[match.end() :]
-    # CT_Workbook starts fileVersion?, fileSharing?, workbookPr?: insert after the last that exists,
-    # or right after the workbook start tag.
-    insert_at = None
-    for tag in (rb"fileSharing", rb"fileVersion"):
-        found = re.search(rb"<(?:\w+:)?" + tag + rb"\b(?:[^>]*/>|.*?</(?:\w+:)?" + tag + rb">)", xml, re.S)
+        return _with_codename(xml, match, b"workbookPr", WORKBOOK_CODENAME)
+    prefix, insert_at = _root_prefix(xml, b"workbook")
+    # CT_Workbook starts fileVersion?, fileSharing?, workbookPr?: insert after the last that exists.
+    for tag in (b"fileSharing", b"fileVersion"):
+        found = re.search(
+            b"<" + re.escape(prefix) + tag + rb"\b(?:[^>]*/>|.*?</(?:\w+:)?" + tag + b">)", xml, re.S
+        )
         if found:
             insert_at = found.end()
             break
-    root = re.search(rb"<(?P<prefix>(?:\w+:)?)workbook\b[^>]*>", xml)
-    if root is None:
-        raise ValueError("workbook part has no workbook element")
-    if insert_at is None:
-        insert_at = root.end()
-    element = b"<" + root["prefix"] + b'workbookPr codeName="' + WORKBOOK_CODENAME.encode() + b'"/>'
+    element = b'<%sworkbookPr codeName="%s"/>' % (prefix, WORKBOOK_CODENAME.encode())
     return xml[:insert_at] + element + xml[insert_at:]
 
 

@@ -190,9 +190,10 @@ def safe_text(value: str) -> str:
 def set_value(cell: Cell, value: CellValue) -> None:
     """Write ``value``; text is always stored as text, never as a formula or an error code."""
     if isinstance(value, str):
-        cell.value = safe_text(value)
-        if cell.data_type in ("f", "e"):
-            cell.data_type = "s"  # "=HYPERLINK(…)" from an API title stays literal text
+        # Set the string directly as text: openpyxl's setter would turn "=HYPERLINK(…)" from an
+        # API title into a formula and "#N/A" into an error value (and re-check what safe_text did).
+        cell._value = safe_text(value)
+        cell.data_type = "s"
     elif isinstance(value, dt.datetime) and value.tzinfo is not None:
         cell.value = value.astimezone(dt.UTC).replace(tzinfo=None)  # Excel has no time zones
     else:

@@ -24,6 +24,9 @@ _COMMAND_MODULES = (
     "mltakedown.cli.sandbox_cmd",
     "mltakedown.cli.workbook_cmd",
     "mltakedown.cli.engine_cmd",
+    "mltakedown.cli.execute_cmd",
+    "mltakedown.cli.account_cmd",
+    "mltakedown.cli.demo_cmd",
     "mltakedown.cli.xlsm_cmd",
     "mltakedown.cli.report_cmd",
 )

@@ -297,7 +297,37 @@ def plan_rows(
     """Plan many rows: ``(live, action, confirm)`` each; siblings are judged against the whole list."""
     listed = frozenset(live.item_id for live, _, _ in rows if live.item_id)
     ctx = GateContext(settings=settings, lang=lang, listed_item_ids=listed)
-    return [plan_row(live, action, confirm=confirm, ctx=ctx) for live, action, confirm in rows]
+    return one_write_per_target(
+        [plan_row(live, action, confirm=confirm, ctx=ctx) for live, action, confirm in rows]
+    )
+
+
+def one_write_per_target(rows: list[PlannedRow]) -> list[PlannedRow]:
+    """Rows that resolve to the same item (or variation) must not write it twice.
+
+    A SKU row and an item-ID row, or two SKUs of one listing, can name the same target; Check
+    cannot see that, only the resolved IDs show it. The same action on it: the first row writes,
+    later ones are skipped as duplicates. Different actions: intent is unclear, none writes.
+    """
+    groups: dict[tuple[str, int | None], list[PlannedRow]] = {}
+    for row in rows:
+        if row.writes:
+            first = row.writes[0]
+            groups.setdefault((first.item_id, first.variation_id), []).append(row)
+    for (item_id, variation_id), group in groups.items():
+        if len(group) < 2:
+            continue
+        target = item_id if variation_id is None else f"{item_id} / {variation_id}"
+        numbers = ", ".join(str(r.row_number) for r in group)
+        same = len({r.action for r in group}) == 1
+        for row in group if not same else group[1:]:
+            code = Code.DUPLICATE_ROW if same else Code.CONFLICTING_ACTIONS
+            row.writes = []
+            row.codes = [code, *(c for c in row.codes if c is not Code.PLANNED)]
+            row.code_details[code.value] = f"{target}: {numbers}"
+            row.detail = "; ".join(row.code_details.values())
+            row.result = None
+    return rows
 
 
 def requests_for(row: PlannedRow) -> int:

@@ -162,7 +162,11 @@ async def read_pending_orders(
     relevant = {
         order.id: order
         for order in orders
-        if order.status in (None, "paid") and any(line.item.id in wanted for line in order.order_items)
+        if order.status in (None, "paid")
+        and any(line.item.id in wanted for line in order.order_items)
+        # Paid orders stay "paid" for their 12 months of history; the "delivered" tag settles
+        # the old ones without a shipment read each.
+        and "delivered" not in order.tags
     }
     shipment_ids = sorted({sid for order in relevant.values() if (sid := order.shipment_id) is not None})
     shipments = await gather_bounded([_shipment(api, s) for s in shipment_ids], concurrency)

@@ -25,7 +25,7 @@ from mltakedown.codes import Code, spec
 from mltakedown.engine.actions import Action
 from mltakedown.engine.check import CheckedRow, analyse_rows, check_rows
 from mltakedown.engine.execute import CallLog
-from mltakedown.engine.gates import GateContext, plan_row, row_result
+from mltakedown.engine.gates import GateContext, one_write_per_target, plan_row, row_result
 from mltakedown.engine.live import LiveApi, build_live_row, read_details
 from mltakedown.engine.meanings import describe_state
 from mltakedown.engine.model import LiveRow, Op, Plan, PlannedRow, StageReport
@@ -35,7 +35,7 @@ from mltakedown.meli.auth import OAuthApp, TokenManager
 from mltakedown.meli.client import MeliClient
 from mltakedown.meli.config import ClientConfig
 from mltakedown.meli.constants import DEFAULT_RATE
-from mltakedown.meli.errors import TokenError
+from mltakedown.meli.errors import AuthenticationError, TokenError
 from mltakedown.meli.models import User
 from mltakedown.meli.tokens import TokenStore, default_token_store
 
@@ -54,6 +54,9 @@ LIVE_KEYS = (
     "questions",
 )
 """Output columns Pull fills (Plan adds ``planned_action``)."""
+
+DEFAULT_ACCOUNT_ALIAS = "default"
+"""The login used when the Settings' ACCOUNT_ALIAS is empty."""
 
 
 class PullApi(LiveApi, Protocol):
@@ -127,7 +130,8 @@ async def read_live(
     read = LiveRead(checked=checked)
     try:
         me = await api.me()
-    except TokenError as exc:
+    except (TokenError, AuthenticationError) as exc:
+        # No usable login: every row says so, and nothing else is sent.
         for row in checked:
             read.live[row.row_number] = _blocked_live(row, Code.NOT_LOGGED_IN, str(exc))
         return read
@@ -186,10 +190,9 @@ def live_values(live: LiveRow, lang: str) -> dict[str, CellValue]:
     if live.catalog_listing or live.related_item_ids:
         kind = "catalog" if live.catalog_listing else "classic"
         catalog = f"{kind} ↔ {', '.join(live.related_item_ids)}" if live.related_item_ids else kind
-    elif live.candidates:
-        catalog = ""
     return {
-        "item_id": live.item_id or (", ".join(live.candidates) if live.candidates else None),
+        # Candidates of an ambiguous SKU go in the message, never in the Item ID cell.
+        "item_id": live.item_id,
         "variation_id": str(live.variation_id) if live.variation_id is not None else None,
         "site": live.site,
         "title": live.title,
@@ -221,9 +224,15 @@ def _message(codes_: Sequence[Code], details: dict[str, str], lang: str) -> tupl
     return message, remedy
 
 
+def _cleared(outcome: Outcome, extra: dict[str, CellValue] | None = None) -> Outcome:
+    """Check's outcome for a row Pull did not read, with the live columns emptied (no stale values)."""
+    outcome.values = {key: None for key in LIVE_KEYS} | (extra or {})
+    return outcome
+
+
 def _pull_outcome(row: CheckedRow, live: LiveRow | None, check_outcome: Outcome, lang: str) -> Outcome:
     if live is None:
-        return check_outcome
+        return _cleared(check_outcome)
     values = live_values(live, lang)
     codes_ = live.codes or [Code.FOUND]
     details = {code.value: live.detail for code in codes_ if live.detail}
@@ -297,15 +306,13 @@ def plan_rows_from(read: LiveRead, settings: BookSettings, lang: str) -> list[Pl
             continue
         action = row.action.value if row.action else ""
         planned.append(plan_row(live, action, confirm=row.confirmed, ctx=ctx))
-    return planned
+    return one_write_per_target(planned)
 
 
 def _plan_outcome(planned: PlannedRow, check_outcome: Outcome, lang: str) -> Outcome:
     live = planned.live
     if live is None:
-        outcome = check_outcome
-        outcome.values = {"planned_action": "—"}
-        return outcome
+        return _cleared(check_outcome, {"planned_action": "—"})
     values = live_values(live, lang)
     values["planned_action"] = planned_action(planned)
     codes_ = planned.codes or [Code.PLANNED]
@@ -325,10 +332,15 @@ async def plan(
     api: PullApi,
     *,
     calls: CallLog | None = None,
-    rate: float = DEFAULT_RATE,
+    rate: float | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> tuple[Plan, StageReport]:
-    """Plan (dry run): read live state, apply the gates, store the plan beside the workbook."""
+    """Plan (dry run): read live state, apply the gates, store the plan beside the workbook.
+
+    ``rate`` (requests/s) prices the time estimate; by default the client's own limit.
+    """
+    if rate is None:
+        rate = api.limiter.rate if isinstance(api, MeliClient) else DEFAULT_RATE
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     run_id = calls.run_id if calls and calls.run_id else new_run_id()
     rows, settings, lang = book.read_rows(), book.read_settings(), book.language
@@ -407,17 +419,14 @@ def open_api(
     """A client for the workbook's account: ``MLTAKEDOWN_ACCESS_TOKEN`` if set, else the tokens
     stored for the Settings' account alias (refreshed on 401 when the app credentials are set).
 
-    Raises :class:`TokenError` when neither is available (the user must log in first).
+    When no tokens are stored for the alias, the first call raises :class:`TokenError` and the
+    stage marks every row ``NOT_LOGGED_IN``.
     """
     config = config or ClientConfig.from_env()
     if config.access_token:
         return MeliClient(config, tokens=config.access_token, on_call=calls, rate=rate)
-    alias = settings.account_alias.strip()
-    if not alias:
-        raise TokenError(
-            "the workbook's Settings name no account alias and MLTAKEDOWN_ACCESS_TOKEN is not set",
-            code="no_token",
-        )
+    # An empty ACCOUNT_ALIAS means "the default login" (Settings sheet note).
+    alias = settings.account_alias.strip() or DEFAULT_ACCOUNT_ALIAS
     app = None
     if config.client_id and config.client_secret:
         app = OAuthApp(

@@ -170,7 +170,9 @@ class ResolveOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class _Match:
+class SkuMatch:
+    """One place a SKU (or user product ID) names: an item, or one variation of it."""
+
     item_id: str
     variation_id: int | None
     via: str
@@ -216,7 +218,7 @@ def _variation_matches(
     return [v.id for v in variations if _eq(pick(v), sku, fold=fold)]
 
 
-def match_item(item: Item, sku: str, *, via: str, fold: bool = False) -> list[_Match]:
+def match_item(item: Item, sku: str, *, via: str, fold: bool = False) -> list[SkuMatch]:
     """Where ``sku`` sits on ``item``: the item itself, or which variations.
 
     ``via`` is ``seller_sku`` (the SELLER_SKU attribute) or ``seller_custom_field``. When every
@@ -228,11 +230,11 @@ def match_item(item: Item, sku: str, *, via: str, fold: bool = False) -> list[_M
         item_value, var_pick = item.seller_custom_field, _var_custom_field
     var_ids = _variation_matches(item.variations, var_pick, sku, fold)
     if var_ids and len(var_ids) < len(item.variations):
-        return [_Match(item.id, vid, via) for vid in var_ids]
+        return [SkuMatch(item.id, vid, via) for vid in var_ids]
     if var_ids and len(item.variations) == 1:
-        return [_Match(item.id, var_ids[0], via)]
+        return [SkuMatch(item.id, var_ids[0], via)]
     if var_ids or _eq(item_value, sku, fold=fold):
-        return [_Match(item.id, None, via)]
+        return [SkuMatch(item.id, None, via)]
     return []
 
 
@@ -244,7 +246,7 @@ def _var_custom_field(variation: Variation) -> str | None:
     return variation.seller_custom_field
 
 
-def match_sku(items: Sequence[Item], sku: str) -> list[_Match]:
+def match_sku(items: Sequence[Item], sku: str) -> list[SkuMatch]:
     """Every place ``sku`` names among ``items``: SELLER_SKU first; custom field only if no attribute matched.
 
     Exact comparison first; a case-insensitive one only when nothing matched exactly (Mercado
@@ -258,19 +260,19 @@ def match_sku(items: Sequence[Item], sku: str) -> list[_Match]:
     return []
 
 
-def match_user_product(items: Sequence[Item], upid: str) -> list[_Match]:
+def match_user_product(items: Sequence[Item], upid: str) -> list[SkuMatch]:
     """Items (or variations) whose ``user_product_id`` is ``upid``."""
-    found: list[_Match] = []
+    found: list[SkuMatch] = []
     for item in items:
         var_ids = [v.id for v in item.variations if v.user_product_id == upid]
         if var_ids and len(var_ids) < len(item.variations):
-            found += [_Match(item.id, vid, "user_product_id") for vid in var_ids]
+            found += [SkuMatch(item.id, vid, "user_product_id") for vid in var_ids]
         elif var_ids or item.user_product_id == upid:
-            found.append(_Match(item.id, None, "user_product_id"))
+            found.append(SkuMatch(item.id, None, "user_product_id"))
     return found
 
 
-def _apply(res: Resolution, matches: list[_Match], not_found: Code) -> None:
+def _apply(res: Resolution, matches: list[SkuMatch], not_found: Code) -> None:
     if not matches:
         res.codes.append(not_found)
         res.detail = res.identifier
@@ -370,6 +372,6 @@ async def resolve_rows(
         if not matches and strategy is Strategy.SEARCH and pool:
             # Search found items the local match cannot place (e.g. a value only the search
             # index knows): they are candidates for the whole item, never a variation guess.
-            matches = [_Match(item.id, None, "search") for item in pool]
+            matches = [SkuMatch(item.id, None, "search") for item in pool]
         _apply(res, matches, not_found)
     return ResolveOutcome(resolutions, items, missing, strategy, total)

@@ -49,7 +49,7 @@ from mltakedown.engine.plan import is_current, load_plan, plan_path
 from mltakedown.engine.reconcile import AD_OPS
 from mltakedown.engine.restore import find_takedowns, plan_restore
 from mltakedown.engine.snapshots import SnapshotStore
-from mltakedown.meli.errors import MeliError
+from mltakedown.meli.errors import MeliError, TokenError
 
 Confirm = Callable[[dict[str, int]], bool]
 """Shown the counts (``{"pause": 120, "blocked": 3, …}``); returns whether to go ahead."""
@@ -69,6 +69,8 @@ class _Frame:
     run_id: str
     started: dt.datetime
     clock: float
+    base_requests: int = 0
+    """The call log's count when the stage began (a log shared across stages keeps counting)."""
 
     def report(self, outcomes: Sequence[Outcome], *, requests: int, message: str) -> StageReport:
         counts: dict[str, int] = {}
@@ -119,6 +121,14 @@ def _refuse_all(
 def _refuse_run(frame: _Frame, reason: str) -> StageReport:
     """The run cannot start (locked, broken journal); the workbook is left as it is."""
     return frame.report([], requests=0, message=f"{frame.stage}: nothing sent — {reason}")
+
+
+def _api_refusal(exc: MeliError) -> tuple[Code, str]:
+    """The code every row gets when the stage cannot even start talking to the API."""
+    failure = classify(exc)
+    # No stored login (or a refused refresh) is a sign-in matter, not a failed write.
+    code = Code.NOT_LOGGED_IN if isinstance(exc, TokenError) else failure.code
+    return code, failure.api_error
 
 
 async def _account_problem(api: EngineApi, book: WorkbookPort, expected: int | None) -> str:
@@ -198,8 +208,7 @@ async def _preflight(
     try:
         problem = await _account_problem(api, book, plan.seller_id)
     except MeliError as exc:
-        failure = classify(exc)
-        return _refuse_all(book, rows, failure.code, failure.api_error, frame)
+        return _refuse_all(book, rows, *_api_refusal(exc), frame)
     if problem:
         return _refuse_all(book, rows, Code.ACCOUNT_MISMATCH, problem, frame)
     return plan
@@ -325,6 +334,7 @@ async def execute(
     frame = _frame("execute")
     calls = calls if calls is not None else CallLog()
     calls.run_id = frame.run_id
+    frame.base_requests = calls.requests
     rows = book.read_rows()
     checked = await _preflight(book, api, rows, plan, frame)
     if isinstance(checked, StageReport):
@@ -345,10 +355,11 @@ async def execute(
     _write_back(book, outcomes, ran.runner, calls, stage="execute")
     if ran.interrupted is not None:
         raise ran.interrupted
-    message = _summary("execute", outcomes, calls.requests, time.monotonic() - frame.clock)
+    requests = calls.requests - frame.base_requests
+    message = _summary("execute", outcomes, requests, time.monotonic() - frame.clock)
     if ran.runner.aborted is not None:
         message += f" — stopped: {ran.runner.aborted.api_error}"
-    return frame.report(outcomes, requests=calls.requests, message=message)
+    return frame.report(outcomes, requests=requests, message=message)
 
 
 async def _fill_missing_items(runner: WriteRunner, jobs: Sequence[WriteJob]) -> None:
@@ -397,6 +408,7 @@ async def restore(
     frame = _frame("restore")
     calls = calls if calls is not None else CallLog()
     calls.run_id = frame.run_id
+    frame.base_requests = calls.requests
     rows = _restore_rows(book.read_rows())
     if not rows:
         return _refuse_run(frame, "no row has the action RESTORE")
@@ -411,8 +423,7 @@ async def restore(
         with calls.scope(None, "restore-read"):
             live = await read_items(api, list(takedowns))
     except MeliError as exc:
-        failure = classify(exc)
-        return _refuse_all(book, rows, failure.code, failure.api_error, frame)
+        return _refuse_all(book, rows, *_api_refusal(exc), frame)
     if problem:
         return _refuse_all(book, rows, Code.ACCOUNT_MISMATCH, problem, frame)
     lang = book.language
@@ -448,5 +459,6 @@ async def restore(
     _write_back(book, outcomes, ran.runner, calls, stage="restore")
     if ran.interrupted is not None:
         raise ran.interrupted
-    message = _summary("restore", outcomes, calls.requests, time.monotonic() - frame.clock)
-    return frame.report(outcomes, requests=calls.requests, message=message)
+    requests = calls.requests - frame.base_requests
+    message = _summary("restore", outcomes, requests, time.monotonic() - frame.clock)
+    return frame.report(outcomes, requests=requests, message=message)

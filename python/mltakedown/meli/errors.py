@@ -250,7 +250,9 @@ class SearchLimitError(MeliError):
     """Offset paging cannot reach all ``total`` results (ML stops at offset 1000);
     call :meth:`MeliClient.scan_item_ids` instead."""
 
-    def __init__(self, message: str, *, total: int, method: str | None = None, path: str | None = None):
+    def __init__(
+        self, message: str, *, total: int, method: str | None = None, path: str | None = None
+    ) -> None:
         super().__init__(message, code="search_offset_cap", method=method, path=path)
         self.total = total
 

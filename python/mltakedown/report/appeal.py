@@ -19,9 +19,10 @@ from pathlib import Path
 
 from mltakedown.engine.journal import state_dir
 from mltakedown.engine.meanings import is_platform_controlled
+from mltakedown.engine.plan import load_plan, plan_path
 from mltakedown.engine.snapshots import Snapshot, SnapshotError, SnapshotStore, load_snapshot
 from mltakedown.report.document import Document, Field, Section
-from mltakedown.report.fonts import CjkFont
+from mltakedown.report.fonts import FontFile
 from mltakedown.report.model import ReportRow, RunRecord
 from mltakedown.report.pdf import render_pdf
 from mltakedown.report.sites import format_utc, site_info, site_language
@@ -51,9 +52,35 @@ class AppealPack:
     """Why the snapshot could not be used (missing, or altered after it was taken)."""
 
 
+def _snapshot_from_plan(row: ReportRow, run: RunRecord, workbook: Path) -> Snapshot | None:
+    """Save the listing's state as Pull read it (kept in the plan) as this run's snapshot.
+
+    The engine snapshots an item before its first write; a platform-controlled listing is never
+    written, so its "before" state is the one Pull read. It is saved through the engine's own
+    snapshot store (same folder, format and ``.sha256``) so the evidence is uniform.
+    """
+    try:
+        plan = load_plan(plan_path(workbook))
+    except (OSError, ValueError):  # no plan, or one that no longer parses
+        return None
+    for planned in plan.rows:
+        live = planned.live
+        if (
+            planned.row_number == row.row
+            and live is not None
+            and live.item_id == row.item_id
+            and live.item_json
+        ):
+            store = SnapshotStore(state_dir(workbook), run.run_id)
+            store.ensure(live.item_json, variation_id=row.variation_id, row_number=row.row)
+            path = store.find(row.item_id)
+            return None if path is None else load_snapshot(path)
+    return None
+
+
 def _find_snapshot(row: ReportRow, run: RunRecord, workbook: Path | None) -> tuple[Snapshot | None, str]:
     if workbook is None:
-        return None, "no workbook given"
+        return None, ""
     candidates: list[Path] = []
     if row.snapshot_file:
         candidates.append(workbook.parent / row.snapshot_file)
@@ -66,8 +93,12 @@ def _find_snapshot(row: ReportRow, run: RunRecord, workbook: Path | None) -> tup
             try:
                 return load_snapshot(path), ""
             except SnapshotError as exc:
+                # An altered snapshot is not evidence: say so instead of using it.
                 return None, str(exc)
-    return None, ""
+    try:
+        return _snapshot_from_plan(row, run, workbook), ""
+    except (SnapshotError, OSError) as exc:
+        return None, str(exc)
 
 
 def _sub_status_text(t: Texts, row: ReportRow) -> tuple[str, str]:
@@ -205,7 +236,7 @@ def build_appeal_packs(
     ]
 
 
-def write_appeal_pack(pack: AppealPack, folder: Path, *, font: CjkFont | None = None) -> list[Path]:
+def write_appeal_pack(pack: AppealPack, folder: Path, *, font: FontFile | None = None) -> list[Path]:
     """Write the pack into ``folder/<item_id>/``: the PDF, the letter as text, the snapshot and its hash."""
     target = folder / pack.row.item_id
     target.mkdir(parents=True, exist_ok=True)

@@ -130,9 +130,10 @@ class _RowBuilder:
         )
         self._journal(row)
         self._snapshot(row)
-        if not row.sku and row.identifier and row.identifier != row.item_id:
-            if not _ITEM_ID.match(row.identifier.upper()) and "://" not in row.identifier:
-                row.sku = row.identifier
+        typed = row.identifier
+        looks_like_sku = bool(typed) and not _ITEM_ID.match(typed.upper()) and "://" not in typed
+        if not row.sku and looks_like_sku and typed != row.item_id:
+            row.sku = typed
         if not row.permalink and "://" in row.identifier:
             row.permalink = row.identifier
         return row

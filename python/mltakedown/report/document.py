@@ -63,7 +63,8 @@ class Document:
         yield from (self.title, self.subtitle, self.footer)
         for section in self.sections:
             yield section.title
-            yield section.empty_text
+            if not section.entries:
+                yield section.empty_text
             yield from section.paragraphs
             for fact in section.facts:
                 yield from (fact.label, fact.value)

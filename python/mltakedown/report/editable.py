@@ -49,15 +49,17 @@ def _section(ws: Worksheet, section: Section, row: int, widths: dict[int, int]) 
         widths[1] = max(widths.get(1, 0), len(fact.label))
         row += 1
     if section.entries:
-        labels = [field.label for field in section.entries[0].fields]
+        # Column A holds each entry's heading ("Row 5 · MLM…"), then one column per field.
+        labels = ["#", *(field.label for field in section.entries[0].fields)]
         for column, label in enumerate(labels, start=1):
             _put(ws, row, column, label, Font(bold=True))
             ws.cell(row=row, column=column).fill = _HEADER_FILL
         row += 1
         for entry in section.entries:
-            for column, field in enumerate(entry.fields, start=1):
-                _put(ws, row, column, field.value)
-                widths[column] = max(widths.get(column, 0), len(field.value))
+            values = [entry.heading, *(field.value for field in entry.fields)]
+            for column, value in enumerate(values, start=1):
+                _put(ws, row, column, value)
+                widths[column] = max(widths.get(column, 0), len(value))
             row += 1
     elif section.empty_text:
         _put(ws, row, 1, section.empty_text)

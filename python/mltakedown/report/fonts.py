@@ -7,7 +7,8 @@ collection) works as is; on Windows, Microsoft YaHei (``msyh.ttc``) ships with t
 
 Lookup order: the ``MLTAKEDOWN_CJK_FONT`` environment variable (``path`` or ``path#index``),
 then a list of known paths. In a collection, the Simplified Chinese face is chosen by name,
-because the users read Simplified Chinese first.
+because the users read Simplified Chinese first. One face is embedded (bold is drawn by
+stroking the outline): parsing and subsetting a CJK face is most of the time a PDF takes.
 """
 
 from __future__ import annotations
@@ -39,39 +40,23 @@ class FontFile:
     index: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class CjkFont:
-    """The faces the PDF renderer registers: regular, and bold when one was found."""
-
-    regular: FontFile
-    bold: FontFile | None
-
-
 def _windows_fonts() -> Path:
     return Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts"
 
 
-def _known_fonts() -> list[tuple[Path, Path | None]]:
-    """(regular, bold) candidates, best first."""
-    noto = Path("/usr/share/fonts/opentype/noto")
+def _known_fonts() -> list[Path]:
+    """Candidate font files, best first."""
     win = _windows_fonts()
     return [
-        (noto / "NotoSansCJK-Regular.ttc", noto / "NotoSansCJK-Bold.ttc"),
-        (noto / "NotoSerifCJK-Regular.ttc", noto / "NotoSerifCJK-Bold.ttc"),
-        # Fedora/Arch place the same files elsewhere.
-        (
-            Path("/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc"),
-            Path("/usr/share/fonts/google-noto-cjk/NotoSansCJK-Bold.ttc"),
-        ),
-        (
-            Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc"),
-            Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc"),
-        ),
-        (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), None),
-        (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), None),
-        (win / "msyh.ttc", win / "msyhbd.ttc"),
-        (win / "simsun.ttc", None),
-        (Path("/Library/Fonts/Arial Unicode.ttf"), None),
+        Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),  # Debian/Ubuntu fonts-noto-cjk
+        Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"),
+        Path("/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc"),  # Fedora
+        Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc"),  # Arch
+        Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),  # Debian fonts-wqy-zenhei
+        Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),  # Debian fonts-wqy-microhei
+        win / "msyh.ttc",  # Microsoft YaHei, on every Windows 10/11
+        win / "simsun.ttc",
+        Path("/Library/Fonts/Arial Unicode.ttf"),
     ]
 
 
@@ -100,20 +85,19 @@ def _resolve(face: FontFile) -> FontFile:
     return face if face.index >= 0 else FontFile(face.path, _simplified_face(face.path))
 
 
-def find_cjk_font(candidates: Iterable[tuple[Path, Path | None]] | None = None) -> CjkFont:
-    """The font to embed in PDFs, or :class:`FontNotFoundError` naming the package to install."""
+def find_cjk_font(candidates: Iterable[Path] | None = None) -> FontFile:
+    """The font face to embed in PDFs, or :class:`FontNotFoundError` naming the package to install."""
     override = os.environ.get(CJK_FONT_ENV, "").strip()
     if override:
         face = _parse_override(override)
         if not face.path.is_file():
             raise FontNotFoundError(f"{CJK_FONT_ENV}={override!r} does not name an existing font file")
-        return CjkFont(_resolve(face), None)
+        return _resolve(face)
     tried = []
-    for regular, bold in candidates if candidates is not None else _known_fonts():
-        tried.append(str(regular))
-        if regular.is_file():
-            bold_face = _resolve(FontFile(bold, -1)) if bold is not None and bold.is_file() else None
-            return CjkFont(_resolve(FontFile(regular, -1)), bold_face)
+    for path in candidates if candidates is not None else _known_fonts():
+        tried.append(str(path))
+        if path.is_file():
+            return _resolve(FontFile(path, -1))
     raise FontNotFoundError(
         "No font covering Chinese text was found for the PDF documents. Install the Debian/Ubuntu "
         f"package '{DEBIAN_PACKAGE}' (sudo apt-get install {DEBIAN_PACKAGE}), or set {CJK_FONT_ENV} "

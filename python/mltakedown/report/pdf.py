@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.enums import WrapMode, XPos, YPos
+from fpdf.enums import TextMode, WrapMode, XPos, YPos
 
 from mltakedown.report.document import Document, Entry, Field, Section
-from mltakedown.report.fonts import CjkFont, find_cjk_font, missing_glyphs
+from mltakedown.report.fonts import FontFile, find_cjk_font, missing_glyphs
 
 _FAMILY = "report"
 _LABEL_WIDTH = 40.0
@@ -52,18 +52,16 @@ class _Pdf(FPDF):
 
 
 class _Renderer:
-    def __init__(self, document: Document, font: CjkFont) -> None:
+    def __init__(self, document: Document, font: FontFile) -> None:
         self.doc = document
         self.font = font
-        self.missing = missing_glyphs(font.regular, document.texts())
+        self.missing = missing_glyphs(font, document.texts())
         # Chinese has no spaces to break at; break between characters instead.
         self.wrap = WrapMode.CHAR if document.language == "zh" else WrapMode.WORD
         pdf = _Pdf(orientation="portrait", unit="mm", format="A4")
         pdf.set_margins(16, 16, 16)
         pdf.set_auto_page_break(auto=True, margin=18)
-        pdf.add_font(_FAMILY, "", str(font.regular.path), collection_font_number=font.regular.index)
-        bold = font.bold or font.regular
-        pdf.add_font(_FAMILY, "B", str(bold.path), collection_font_number=bold.index)
+        pdf.add_font(_FAMILY, "", str(font.path), collection_font_number=font.index)
         pdf.footer_text = self.clean(document.footer)
         pdf.set_title(self.clean(document.title))
         pdf.set_subject(self.clean(document.subtitle))
@@ -78,8 +76,17 @@ class _Renderer:
         return "".join("?" if char in self.missing else char for char in text)
 
     def text(self, size: float, *, bold: bool = False, color: tuple[int, int, int] = _INK) -> None:
-        self.pdf.set_font(_FAMILY, "B" if bold else "", size=size)
-        self.pdf.set_text_color(*color)
+        pdf = self.pdf
+        pdf.set_font(_FAMILY, size=size)
+        pdf.set_text_color(*color)
+        if bold:
+            # Bold by stroking the glyph outlines in the text colour: a second CJK face would
+            # double the time and size of every PDF.
+            pdf.set_draw_color(*color)
+            pdf.set_line_width(size * 0.012)
+            pdf.text_mode = TextMode.FILL_STROKE
+        else:
+            pdf.text_mode = TextMode.FILL
 
     def block(self, value: str, height: float = _LINE, width: float = 0) -> None:
         self.pdf.multi_cell(
@@ -140,6 +147,7 @@ class _Renderer:
             self.text(12, bold=True, color=color)
             self.block(section.title, height=7)
             pdf.set_draw_color(*color)
+            pdf.set_line_width(0.3)
             pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
             pdf.ln(2.5)
         for paragraph in section.paragraphs:
@@ -178,7 +186,7 @@ def render_pdf(
     document: Document,
     path: Path,
     *,
-    font: CjkFont | None = None,
+    font: FontFile | None = None,
     created_at: dt.datetime | None = None,
 ) -> RenderResult:
     """Write ``document`` as a PDF at ``path`` (raises ``FontNotFoundError`` without a CJK font)."""

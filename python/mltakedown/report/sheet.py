@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.marker import DataPoint
 from openpyxl.styles import Font, PatternFill
@@ -104,10 +105,11 @@ def _chart(ws: Worksheet, first_row: int, title: str, count_header: str) -> None
     chart.x_axis.delete = False
     last = first_row + len(RESULT_ORDER)
     data = Reference(ws, min_col=2, min_row=first_row, max_row=last)
-    categories = Reference(ws, min_col=1, min_row=first_row + 1, max_row=last)
     chart.add_data(data, titles_from_data=True)
-    chart.set_categories(categories)
     series = chart.series[0]
+    # The categories are the result names: a text reference (set_categories would make it numeric).
+    categories = Reference(ws, min_col=1, min_row=first_row + 1, max_row=last)
+    series.cat = AxDataSource(strRef=StrRef(f=str(categories)))
     for index, result in enumerate(RESULT_ORDER):
         point = DataPoint(idx=index)
         point.graphicalProperties.solidFill = _BAR_COLOURS[result]

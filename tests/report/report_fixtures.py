@@ -26,7 +26,7 @@ def make_run(run_id: str = RUN_ID) -> RunRecord:
     """The fixture run (fresh objects every call, so tests can change them)."""
     rows = [
         ReportRow(
-            row=2, identifier="MLM1234567801", item_id="MLM1234567801", sku="ACME-EARB-01",
+            row=5, identifier="MLM1234567801", item_id="MLM1234567801", sku="ACME-EARB-01",
             title="Audífonos Inalámbricos Bluetooth 5.3 Deportivos", site="MLM",
             permalink="https://articulo.mercadolibre.com.mx/MLM-1234567801-audifonos-inalambricos-_JM",
             action="PAUSE", reason="IP complaint", reference=REFERENCE, result=Result.OK, code="X300",
@@ -35,7 +35,7 @@ def make_run(run_id: str = RUN_ID) -> RunRecord:
             snapshot_file=f"snapshots/{run_id}/MLM1234567801.json",
         ),
         ReportRow(
-            row=3, identifier="ACME-CASE-BLK", item_id="MLM1234567802", variation_id=174392011,
+            row=6, identifier="ACME-CASE-BLK", item_id="MLM1234567802", variation_id=174392011,
             sku="ACME-CASE-BLK", title="Funda Uso Rudo Para Celular Varios Colores", site="MLM",
             permalink="https://articulo.mercadolibre.com.mx/MLM-1234567802-funda-uso-rudo-_JM",
             action="PAUSE", reason="IP complaint", reference=REFERENCE, result=Result.WARNING, code="L206",
@@ -45,7 +45,7 @@ def make_run(run_id: str = RUN_ID) -> RunRecord:
             snapshot_file=f"snapshots/{run_id}/MLM1234567802.json",
         ),
         ReportRow(
-            row=4, identifier="MLB3456789012", item_id="MLB3456789012", sku="ACME-EARB-01",
+            row=7, identifier="MLB3456789012", item_id="MLB3456789012", sku="ACME-EARB-01",
             title="Fone de Ouvido Bluetooth Sem Fio Esportivo", site="MLB",
             permalink="https://produto.mercadolivre.com.br/MLB-3456789012-fone-de-ouvido-_JM",
             action="PAUSE", reason="IP complaint", reference=REFERENCE, result=Result.OK, code="X300",
@@ -54,7 +54,7 @@ def make_run(run_id: str = RUN_ID) -> RunRecord:
             snapshot_file=f"snapshots/{run_id}/MLB3456789012.json",
         ),
         ReportRow(
-            row=5, identifier="MLM1234567803", item_id="MLM1234567803", sku="ACME-WATCH-S",
+            row=8, identifier="MLM1234567803", item_id="MLM1234567803", sku="ACME-WATCH-S",
             title="Reloj Inteligente Smartwatch Deportivo", site="MLM",
             permalink="https://articulo.mercadolibre.com.mx/MLM-1234567803-reloj-_JM",
             action="CLOSE", reason="IP complaint", reference=REFERENCE, result=Result.BLOCKED, code="L208",
@@ -62,7 +62,7 @@ def make_run(run_id: str = RUN_ID) -> RunRecord:
             status_before="active",
         ),
         ReportRow(
-            row=6, identifier="MLM1234567804", item_id="MLM1234567804", sku="ACME-LAMP-02",
+            row=9, identifier="MLM1234567804", item_id="MLM1234567804", sku="ACME-LAMP-02",
             title="Lámpara LED De Escritorio Recargable", site="MLM",
             permalink="https://articulo.mercadolibre.com.mx/MLM-1234567804-lampara-_JM",
             action="PAUSE", reason="IP complaint", reference=REFERENCE, result=Result.BLOCKED, code="L207",
@@ -71,7 +71,7 @@ def make_run(run_id: str = RUN_ID) -> RunRecord:
             snapshot_file=f"snapshots/{run_id}/MLM1234567804.json",
         ),
         ReportRow(
-            row=7, identifier="MLA987654321", item_id="MLA987654321", sku="ACME-EARB-01",
+            row=10, identifier="MLA987654321", item_id="MLA987654321", sku="ACME-EARB-01",
             title="Auriculares Bluetooth Deportivos", site="MLA",
             permalink="https://articulo.mercadolibre.com.ar/MLA-987654321-auriculares-_JM",
             action="PAUSE", reason="IP complaint", reference=REFERENCE, result=Result.FAILED, code="X305",
@@ -80,7 +80,7 @@ def make_run(run_id: str = RUN_ID) -> RunRecord:
             request_ids=[],
         ),
         ReportRow(
-            row=8, identifier="MLC555000111", item_id="MLC555000111", sku="ACME-CHG-65W",
+            row=11, identifier="MLC555000111", item_id="MLC555000111", sku="ACME-CHG-65W",
             title="Cargador Rápido 65W USB-C", site="MLC",
             permalink="https://articulo.mercadolibre.cl/MLC-555000111-cargador-_JM",
             action="PAUSE", reason="missing certification", result=Result.SKIPPED, code="L213",
@@ -88,7 +88,7 @@ def make_run(run_id: str = RUN_ID) -> RunRecord:
             sub_status=["paused_by_seller"],
         ),
         ReportRow(
-            row=9, identifier="MCO777888999", item_id="MCO777888999", sku="ACME-OLD-1",
+            row=12, identifier="MCO777888999", item_id="MCO777888999", sku="ACME-OLD-1",
             title="Soporte Para Celular De Carro", site="MCO",
             permalink="https://articulo.mercadolibre.com.co/MCO-777888999-soporte-_JM",
             action="DELETE", reason="market exit", result=Result.OK, code="X300", message="Deleted.",
@@ -98,7 +98,7 @@ def make_run(run_id: str = RUN_ID) -> RunRecord:
             snapshot_file=f"snapshots/{run_id}/MCO777888999.json",
         ),
         ReportRow(
-            row=10, identifier="MLB3456789099", item_id="MLB3456789099", sku="ACME-CABLE-3",
+            row=13, identifier="MLB3456789099", item_id="MLB3456789099", sku="ACME-CABLE-3",
             title="Cabo USB-C Reforçado 2 Metros", site="MLB",
             permalink="https://produto.mercadolivre.com.br/MLB-3456789099-cabo-_JM",
             action="PAUSE", reason="policy violation", result=Result.BLOCKED, code="L207",
@@ -106,7 +106,7 @@ def make_run(run_id: str = RUN_ID) -> RunRecord:
             sub_status=["forbidden"], snapshot_file=f"snapshots/{run_id}/MLB3456789099.json",
         ),
         ReportRow(
-            row=11, identifier="ACME-GHOST-9", action="PAUSE", reason="IP complaint", reference=REFERENCE,
+            row=14, identifier="ACME-GHOST-9", action="PAUSE", reason="IP complaint", reference=REFERENCE,
             result=Result.BLOCKED, code="L205", message="No listing of this account has this SKU.",
         ),
     ]  # fmt: skip

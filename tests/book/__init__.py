@@ -1,0 +1,1 @@
+"""Tests of the workbook layout and the openpyxl adapter."""
