@@ -21,6 +21,7 @@ import asyncio
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,13 +58,13 @@ class Book:
     def read_settings(self) -> BookSettings:
         return BookSettings(seller_id=SELLER_A, account_alias="bench")
 
-    def write_outcomes(self, outcomes: list[Outcome], *, stage: str) -> None:
+    def write_outcomes(self, outcomes: Sequence[Outcome], *, stage: str) -> None:
         self.outcomes.update({o.row_number: o for o in outcomes})
 
-    def append_log(self, entries: list[LogEntry]) -> None:
+    def append_log(self, entries: Sequence[LogEntry]) -> None:
         self.log += len(entries)
 
-    def write_snapshots(self, snapshots: list[SnapshotRow]) -> None:
+    def write_snapshots(self, snapshots: Sequence[SnapshotRow]) -> None:
         self.snapshots += len(snapshots)
 
     def save(self) -> None:

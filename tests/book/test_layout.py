@@ -7,11 +7,38 @@ import pytest
 from mltakedown.book import layout as L
 from mltakedown.codes import LANGUAGES
 
-ARCHITECTURE_KEYS = (
-    "identifier action reason reference confirm note id_type item_id variation_id site title status_before "
-    "sub_status available_qty pending_orders ad_status full catalog questions planned_action result code "
-    "message remedy api_error status_after done_at_utc done_at_local request_id new_item_id"
-).split()
+ARCHITECTURE_KEYS = [
+    "identifier",
+    "action",
+    "reason",
+    "reference",
+    "confirm",
+    "note",
+    "id_type",
+    "item_id",
+    "variation_id",
+    "site",
+    "title",
+    "status_before",
+    "sub_status",
+    "available_qty",
+    "pending_orders",
+    "ad_status",
+    "full",
+    "catalog",
+    "questions",
+    "planned_action",
+    "result",
+    "code",
+    "message",
+    "remedy",
+    "api_error",
+    "status_after",
+    "done_at_utc",
+    "done_at_local",
+    "request_id",
+    "new_item_id",
+]
 
 
 def test_takedown_columns_are_the_architecture_keys() -> None:

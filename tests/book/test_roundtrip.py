@@ -87,6 +87,15 @@ def test_check_keeps_vba_ribbon_formatting_and_user_sheets(tmp_path: Path, ribbo
     assert results == ["OK", "BLOCKED", "OK"]
 
 
+def test_a_plain_openpyxl_save_drops_the_customui14_link_which_is_why_save_restores_it(
+    tmp_path: Path,
+) -> None:
+    path = _xlsm(tmp_path, ribbon14=True)
+    load_workbook(path, keep_vba=True).save(tmp_path / "plain.xlsm")
+    assert ribbon_relationships(tmp_path / "plain.xlsm") == []
+    assert zip_member(tmp_path / "plain.xlsm", "customUI/customUI14.xml")  # the part is kept, unlinked
+
+
 def test_two_round_trips_do_not_duplicate_the_ribbon_relationship(tmp_path: Path) -> None:
     path = _xlsm(tmp_path, ribbon14=True)
     for _ in range(2):

@@ -336,3 +336,19 @@ def test_a_lock_file_appearing_before_save_is_refused(tmp_path: Path) -> None:
     with pytest.raises(WorkbookLockedError):
         book.save()
     assert path.read_bytes() == before
+
+
+def test_write_report_replaces_the_report_sheet(tmp_path: Path) -> None:
+    path = filled_book(tmp_path / "t.xlsx", ROWS)
+    book = XlsxWorkbook.open(path)
+    book.write_report([["Run", "r1"], ["Paused", 3, None, "=cmd"]])
+    book.write_report([["Run", "r2"]])
+    book.save()
+    ws = load_workbook(path)["Report"]
+    assert [list(r) for r in ws.iter_rows(values_only=True)] == [["Run", "r2"]]
+
+
+def test_reading_a_workbook_open_in_excel_is_allowed_when_not_writing(tmp_path: Path) -> None:
+    path = filled_book(tmp_path / "t.xlsx", ROWS)
+    (tmp_path / "~$t.xlsx").write_bytes(b"owner")
+    assert len(XlsxWorkbook.open(path, writable=False).read_rows()) == 3

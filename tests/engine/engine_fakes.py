@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mltakedown.meli.errors import SearchLimitError
 from mltakedown.meli.models import AdGroup, Advertiser, Item, Order, Question, Shipment, User
 
 
@@ -96,7 +97,6 @@ class FakeApi:
         user_product_id: str | None = None,
         catalog_listing: bool | None = None,
     ) -> list[str]:
-        self.calls["search"] += 1
         out = []
         for it in self._own(seller_id):
             if seller_sku is not None and seller_sku not in [
@@ -114,6 +114,10 @@ class FakeApi:
             if catalog_listing is not None and bool(it.catalog_listing) != catalog_listing:
                 continue
             out.append(it.id)
+        self.calls["search"] += 1
+        if len(out) > 1000:  # offset paging stops at 1000: the real client says "scan instead"
+            raise SearchLimitError("over 1000", total=len(out))
+        self.calls["search"] += max(1, math.ceil(len(out) / 100)) - 1
         return out
 
     async def scan_item_ids(self, seller_id: int) -> list[str]:

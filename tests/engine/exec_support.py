@@ -78,8 +78,9 @@ def input_row(
     return InputRow(row_number=n, values=values, outputs={})
 
 
-def make_book(tmp_path: Path, rows: Sequence[tuple[str, str]] | Sequence[InputRow]) -> MemoryBook:
-    built = [r if isinstance(r, InputRow) else input_row(i + 2, r[0], r[1]) for i, r in enumerate(rows)]
+def make_book(tmp_path: Path, rows: Sequence[tuple[str, str]]) -> MemoryBook:
+    """A book with ``(identifier, action)`` rows from row 2 on."""
+    built = [input_row(i + 2, identifier, action) for i, (identifier, action) in enumerate(rows)]
     return MemoryBook(path=tmp_path / "takedown.xlsx", rows=built)
 
 

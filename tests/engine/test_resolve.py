@@ -139,8 +139,19 @@ async def test_many_skus_scan_the_catalogue_instead() -> None:
     out = await resolve_rows(api, SELLER, entries)
     assert out.strategy is Strategy.SCAN
     assert all(out.resolutions[5 + n].item_id == f"MLM{1000 + n}" for n in range(300))
-    # count + 3 scan pages + 15 multigets, far below 300+ searches.
+    # count + 3 pages of IDs (offset paging, concurrent, under 1000 items) + 15 multigets,
+    # far below 300+ searches.
     assert api.requests == 1 + 3 + 15
+    assert api.calls["scan"] == 0
+
+
+async def test_catalogues_over_1000_items_are_scanned() -> None:
+    api = FakeApi().add(*(item(f"MLM{10_000 + n}", sku=f"S{n}") for n in range(1100)))
+    out = await resolve_rows(api, SELLER, [(5 + n, sku(f"S{n}")) for n in range(200)])
+    assert out.strategy is Strategy.SCAN
+    assert out.resolutions[5].item_id == "MLM10000"
+    assert api.calls["scan"] == 11 and api.calls["search"] == 0
+    assert api.requests == 1 + 11 + 55
 
 
 async def test_scan_keeps_ambiguity_and_variations() -> None:

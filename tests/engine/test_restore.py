@@ -31,7 +31,12 @@ async def test_paused_listings_come_back_once_and_only_ours(tmp_path: Path) -> N
         book.rows.append(input_row(4, never_touched, "PAUSE"))
         _mark_restore(book)
         counts: list[dict[str, int]] = []
-        report = await run.restore(book, h.api, confirm=lambda c: counts.append(c) or True, calls=h.calls)
+
+        def confirm(shown: dict[str, int]) -> bool:
+            counts.append(shown)
+            return True
+
+        report = await run.restore(book, h.api, confirm=confirm, calls=h.calls)
         assert counts == [{"activate": 2, "restore_not_ours": 1}]
         assert h.world.items[ours]["status"] == "active"
         assert h.world.items[never_touched]["status"] == "paused"

@@ -95,6 +95,7 @@ def test_pull_reads_live_state_and_a_bad_row_does_not_stop_it(
     assert len(log_rows(book)) == report.requests
     assert len(book.counter.of("write", sheet=SHEET_LOG)) == 1
     assert "Pull status finished." in book.app.alerts[-1]["prompt"]
+    assert any("requests…" in str(line) for line in book.app.status_history)  # progress while it ran
     assert sandbox.world.writes == []
 
 

@@ -11,10 +11,11 @@ a single call can take tens of milliseconds), so the adapter works in bulk:
 * reading the Takedown table is one value read of the sheet's used range (plus one formula read
   of the data rows, which is how a formula typed into an input cell is told from its value);
 * writing a stage's outcomes is one 2-D value write per block of adjacent output columns (one
-  block in the template), one ``"@"`` number-format write per run of adjacent text columns (set
-  *before* the values, so a message starting with ``=`` stays text and ``00123`` stays ``00123``),
-  one colour write per run of adjacent rows with the same result, and one write of the summary
-  block;
+  block in the template), one ``"@"`` number-format write over the ID columns the layout marks
+  as text (set *before* the values, so ``00123`` stays ``00123``), one colour write per run of
+  Result cells (see :func:`colour_runs`: a few writes when most rows share a result), and one
+  write of the summary block. Other text is guarded with Excel's apostrophe prefix where Excel
+  would parse it (a message starting with ``=`` stays text, never a formula), which costs no write;
 * Log and Snapshots rows are appended with one write each (their text cells carry Excel's
   apostrophe prefix where Excel would otherwise parse them).
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -78,7 +79,7 @@ from mltakedown.book.ports import (
 from mltakedown.book.settings import parse_settings
 from mltakedown.book.xlsx import MAX_CELL_TEXT, safe_text
 
-__all__ = ["EXCEL_CELL_LIMIT", "LiveWorkbook", "StatusSink", "colour_runs", "column_runs", "excel_text"]
+__all__ = ["EXCEL_CELL_LIMIT", "LiveWorkbook", "colour_runs", "column_runs", "excel_text"]
 
 EXCEL_CELL_LIMIT = MAX_CELL_TEXT
 """The most characters an Excel cell holds; longer texts are cut (as the openpyxl adapter cuts them)."""
@@ -162,10 +163,6 @@ class XlBook(Protocol):
     def app(self) -> XlApp: ...
 
     def save(self, path: str | None = None) -> None: ...
-
-
-StatusSink = Callable[[str], None]
-"""Where progress lines go (the adapter's :meth:`LiveWorkbook.status`)."""
 
 
 # --- Pure helpers (tested on their own) ------------------------------------------------------------
@@ -352,7 +349,6 @@ class LiveWorkbook:
         self._table: _Table | None = None
         self._settings: BookSettings | None = None
         self._last_status = ""
-        self._last_progress: tuple[str, int] = ("", -1)
 
     # --- identity ----------------------------------------------------------------------------------
     @property
@@ -754,14 +750,6 @@ class LiveWorkbook:
         if line != self._last_status:
             self._book.app.status_bar = line
             self._last_status = line
-
-    def progress(self, stage: str, done: int, total: int) -> None:
-        """``Pull status: 1,200 / 10,000 rows (12%)``, updated at most once per whole percent."""
-        percent = 100 * done // total if total else 100
-        if (stage, percent) == self._last_progress and done != total:
-            return
-        self._last_progress = (stage, percent)
-        self.status(f"{stage}: {done:,} / {total:,} rows ({percent}%)")
 
     def clear_status(self) -> None:
         """Give the status bar back to Excel."""

@@ -268,10 +268,14 @@ class XlsxWorkbook:
         self._styles: _Styles | None = None
 
     @classmethod
-    def open(cls, path: Path | str, *, check_template: bool = True) -> XlsxWorkbook:
-        """Open ``path`` for reading and writing back; refuse bad files and old templates."""
+    def open(cls, path: Path | str, *, check_template: bool = True, writable: bool = True) -> XlsxWorkbook:
+        """Open ``path``; refuse bad files and old templates.
+
+        With ``writable`` (the default) a workbook open in Excel is refused up front, since the
+        results could not be saved into it; reading only is fine (Excel's last save is on disk).
+        """
         path = Path(path)
-        preflight(path, for_write=True)
+        preflight(path, for_write=writable)
         wb = _load(path)
         if check_template:
             _require_current_template(path, wb)
@@ -421,6 +425,18 @@ class XlsxWorkbook:
             for s in snapshots
         )
         _append(ws, L.SHEET_SNAPSHOTS, L.SNAPSHOT_COLUMNS, rows, self._path)
+
+    def write_report(self, grid: Sequence[Sequence[CellValue]], *, sheet_name: str = "Report") -> None:
+        """Replace the values of the report sheet (added at the end when missing) with ``grid``."""
+        ws = find_sheet(self.wb, sheet_name)
+        if ws is None:
+            ws = self.wb.create_sheet(sheet_name)
+        else:
+            ws.delete_rows(1, ws.max_row)
+        for r, row in enumerate(grid, start=1):
+            for c, value in enumerate(row, start=1):
+                if value is not None:
+                    set_value(ws.cell(r, c), value)
 
     def save(self) -> None:
         """Write to a temporary file beside the workbook, restore the ribbon link, then replace."""

@@ -74,7 +74,7 @@ def check(
 ) -> None:
     """Check every row offline (no network) and write result, code, message and remedy on each."""
     try:
-        book = XlsxWorkbook.open(file)
+        book = XlsxWorkbook.open(file, writable=not dry_run)
         rows = book.read_rows()
         settings = book.read_settings()
         outcomes = check_rows(rows, settings, settings.language)

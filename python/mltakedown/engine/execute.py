@@ -512,21 +512,26 @@ class WriteRunner:
     # -- writing ------------------------------------------------------------------------------
 
     async def _write_all(self, jobs: Sequence[WriteJob]) -> None:
-        rows: dict[int, list[WriteJob]] = {}
+        # One task per item: writes to the same item go one after another (concurrent PUTs on one
+        # item earn 409 optimistic-locking errors), different items go side by side.
+        items: dict[str, list[WriteJob]] = {}
         for job in jobs:
-            rows.setdefault(job.row_number, []).append(job)
+            items.setdefault(job.write.item_id, []).append(job)
         gate = asyncio.Semaphore(self.concurrency)
+        failed_rows: set[int] = set()
 
-        async def one_row(group: list[WriteJob]) -> None:
+        async def one_item(group: list[WriteJob]) -> None:
             async with gate:
                 for job in group:
                     if self.aborted is not None:
                         return
+                    if job.row_number in failed_rows:
+                        continue  # the ad write of a listing that did not go down would be wrong
                     ok = await self._write_one(job)
                     if not ok and job.is_item_write:
-                        return  # the ad write of a listing that did not go down would be wrong
+                        failed_rows.add(job.row_number)
 
-        await asyncio.gather(*(one_row(group) for group in rows.values()))
+        await asyncio.gather(*(one_item(group) for group in items.values()))
 
     def _snapshot(self, job: WriteJob) -> str | None:
         if not job.is_item_write or job.write.op is Op.RELIST or job.item is None:

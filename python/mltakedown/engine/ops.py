@@ -23,7 +23,7 @@ from mltakedown import codes
 from mltakedown.book.ports import BookSettings, CellValue, InputRow, Outcome, Result, WorkbookPort
 from mltakedown.codes import Code, spec
 from mltakedown.engine.actions import Action
-from mltakedown.engine.check import CheckedRow, analyse_rows, check_rows
+from mltakedown.engine.check import CheckedRow, analyse_rows, check_rows, to_outcome
 from mltakedown.engine.execute import CallLog
 from mltakedown.engine.gates import GateContext, one_write_per_target, plan_row, row_result
 from mltakedown.engine.live import LiveApi, build_live_row, read_details
@@ -230,9 +230,9 @@ def _cleared(outcome: Outcome, extra: dict[str, CellValue] | None = None) -> Out
     return outcome
 
 
-def _pull_outcome(row: CheckedRow, live: LiveRow | None, check_outcome: Outcome, lang: str) -> Outcome:
+def _pull_outcome(row: CheckedRow, live: LiveRow | None, lang: str) -> Outcome:
     if live is None:
-        return _cleared(check_outcome)
+        return _cleared(to_outcome(row, lang))
     values = live_values(live, lang)
     codes_ = live.codes or [Code.FOUND]
     details = {code.value: live.detail for code in codes_ if live.detail}
@@ -260,11 +260,7 @@ async def pull(
     rows, settings, lang = book.read_rows(), book.read_settings(), book.language
     before = calls.requests if calls else 0
     read = await read_live(rows, settings, api, lang=lang, concurrency=concurrency)
-    check_outcomes = {o.row_number: o for o in check_rows(rows, settings, lang)}
-    outcomes = [
-        _pull_outcome(row, read.live.get(row.row_number), check_outcomes[row.row_number], lang)
-        for row in read.checked
-    ]
+    outcomes = [_pull_outcome(row, read.live.get(row.row_number), lang) for row in read.checked]
     book.write_outcomes(outcomes, stage="pull")
     requests = _flush_log(book, calls, before)
     book.save()
@@ -309,10 +305,10 @@ def plan_rows_from(read: LiveRead, settings: BookSettings, lang: str) -> list[Pl
     return one_write_per_target(planned)
 
 
-def _plan_outcome(planned: PlannedRow, check_outcome: Outcome, lang: str) -> Outcome:
+def _plan_outcome(planned: PlannedRow, checked: CheckedRow, lang: str) -> Outcome:
     live = planned.live
     if live is None:
-        return _cleared(check_outcome, {"planned_action": "—"})
+        return _cleared(to_outcome(checked, lang), {"planned_action": "—"})
     values = live_values(live, lang)
     values["planned_action"] = planned_action(planned)
     codes_ = planned.codes or [Code.PLANNED]
@@ -349,8 +345,8 @@ async def plan(
     planned = plan_rows_from(read, settings, lang)
     stored = build_plan(planned, rows, workbook=book.path, seller_id=settings.seller_id, rate=rate)
     save_plan(stored, book.path)
-    check_outcomes = {o.row_number: o for o in check_rows(rows, settings, lang)}
-    outcomes = [_plan_outcome(p, check_outcomes[p.row_number], lang) for p in planned]
+    checked = {row.row_number: row for row in read.checked}
+    outcomes = [_plan_outcome(p, checked[p.row_number], lang) for p in planned]
     book.write_outcomes(outcomes, stage="plan")
     requests = _flush_log(book, calls, before)
     book.save()

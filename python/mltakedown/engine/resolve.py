@@ -27,7 +27,7 @@ from typing import Protocol, TypeVar
 
 from mltakedown.codes import Code
 from mltakedown.ids import Identifier, IdKind
-from mltakedown.meli.constants import MULTIGET_MAX_IDS, SEARCH_PAGE_LIMIT
+from mltakedown.meli.constants import MULTIGET_MAX_IDS, SEARCH_OFFSET_CAP, SEARCH_PAGE_LIMIT
 from mltakedown.meli.errors import SearchLimitError
 from mltakedown.meli.models import Item, Variation
 
@@ -260,6 +260,28 @@ def match_sku(items: Sequence[Item], sku: str) -> list[SkuMatch]:
     return []
 
 
+def _fold(value: str) -> str:
+    return value.strip().casefold()
+
+
+def index_catalogue(items: Iterable[Item]) -> dict[str, list[Item]]:
+    """Items by every SKU place and user product ID they carry (case-folded), for local matching.
+
+    A scanned catalogue is matched against thousands of rows: an index keeps that linear. The
+    index only narrows the candidates; :func:`match_sku` still decides (exact before folded,
+    attribute before custom field, variation level).
+    """
+    index: dict[str, list[Item]] = {}
+    for item in items:
+        keys = {item.seller_sku, item.seller_custom_field, item.user_product_id}
+        for var in item.variations:
+            keys.update((var.seller_sku, var.seller_custom_field, var.user_product_id))
+        for key in keys:
+            if key:
+                index.setdefault(_fold(key), []).append(item)
+    return index
+
+
 def match_user_product(items: Sequence[Item], upid: str) -> list[SkuMatch]:
     """Items (or variations) whose ``user_product_id`` is ``upid``."""
     found: list[SkuMatch] = []
@@ -305,6 +327,20 @@ async def _search_key(api: SearchApi, seller_id: int, kind: IdKind, key: str) ->
         return ["…", "…"]
 
 
+async def _catalogue_ids(api: SearchApi, seller_id: int, total: int) -> list[str]:
+    """Every item ID of the seller, in ``ceil(total / 100)`` requests either way.
+
+    Up to 1000 items, offset pages can be fetched concurrently; beyond that only the scan
+    reaches them, and its pages are sequential (each answer carries the next scroll id).
+    """
+    if total <= SEARCH_OFFSET_CAP:
+        try:
+            return await api.search_item_ids(seller_id)
+        except SearchLimitError:
+            pass  # the catalogue grew past the cap since the count: scan it
+    return await api.scan_item_ids(seller_id)
+
+
 async def resolve_rows(
     api: SearchApi,
     seller_id: int,
@@ -326,11 +362,11 @@ async def resolve_rows(
     items: dict[str, Item] = {}
     missing: set[str] = set()
     found_by_key: dict[tuple[IdKind, str], list[str]] = {}
-    catalogue: list[Item] = []
+    catalogue: dict[str, list[Item]] = {}
     if strategy is Strategy.SCAN:
-        every_id = await api.scan_item_ids(seller_id)
+        every_id = await _catalogue_ids(api, seller_id, total or 0)
         await fetch_items(api, every_id, items, missing)
-        catalogue = [items[i] for i in dict.fromkeys(every_id) if i in items]
+        catalogue = index_catalogue(items[i] for i in dict.fromkeys(every_id) if i in items)
     elif strategy is Strategy.SEARCH:
         ordered = sorted(keys)
         results = await gather_bounded(
@@ -357,7 +393,7 @@ async def resolve_rows(
             res.detail = ident.value
             continue
         if strategy is Strategy.SCAN:
-            pool = catalogue
+            pool = catalogue.get(_fold(ident.value), [])
         else:
             ids = found_by_key.get((ident.kind, ident.value), [])
             if "…" in ids:

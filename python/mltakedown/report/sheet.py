@@ -177,7 +177,7 @@ def write_report_sheet(workbook: Workbook, run: RunRecord, language: str = "en")
 
     none = t.get("sheet.none")
     count = t.get("sheet.count")
-    results = Counter(row.result for row in run.rows if row.result is not None)
+    results = Counter(r.result for r in run.rows if r.result is not None)
     result_header_row = row + 1
     row = _table(
         ws,
@@ -188,11 +188,11 @@ def write_report_sheet(workbook: Workbook, run: RunRecord, language: str = "en")
         none,
     )
     _chart(ws, result_header_row, t.get("sheet.chart_title"), count)
-    codes = Counter(row.code for row in run.rows if row.code)
+    codes = Counter(r.code for r in run.rows if r.code)
     row = _table(ws, row, t.get("sheet.by_code"), count, sorted(codes.items()), none)
-    sites = Counter(row.site or "—" for row in run.rows)
+    sites = Counter(r.site or "—" for r in run.rows)
     row = _table(ws, row, t.get("sheet.by_site"), count, sorted(sites.items()), none)
-    reasons = Counter(reason_label(row.reason, language) or "—" for row in run.rows)
+    reasons = Counter(reason_label(r.reason, language) or "—" for r in run.rows)
     _table(
         ws,
         row,
@@ -201,4 +201,5 @@ def write_report_sheet(workbook: Workbook, run: RunRecord, language: str = "en")
         sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])),
         none,
     )
+    _stamp(ws, run)
     return ws
