@@ -16,6 +16,7 @@ step: the engine writes it on that row and goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 import traceback
@@ -426,16 +427,22 @@ def _stage(stage: str, work: Callable[[LiveWorkbook, str], StageReport]) -> Stag
     live = LiveWorkbook(_caller())
     lang = _language(live)
     label = _words(lang)[stage]
-    live.status(_words(lang)["working"].format(stage=label))
     try:
+        live.status(_words(lang)["working"].format(stage=label))
         report = work(live, label)
     except Exception as exc:
-        live.clear_status()
+        _hand_back_status(live)
         _fail(live, stage, label, exc)
         return None
-    live.clear_status()
+    _hand_back_status(live)
     live.book.app.alert(summary_text(report, label, lang), title=TITLE, mode="info")
     return report
+
+
+def _hand_back_status(live: LiveWorkbook) -> None:
+    """Give the status bar back to Excel; a failure to do so must not hide the step's own message."""
+    with contextlib.suppress(Exception):
+        live.clear_status()
 
 
 def _online(live: LiveWorkbook, label: str, body: Callable[[MeliClient, CallLog], Awaitable[_T]]) -> _T:

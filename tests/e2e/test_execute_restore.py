@@ -181,6 +181,8 @@ async def test_kill_9_mid_execute_then_rerun_writes_each_item_exactly_once(
     codes = [str(out["code"]) for out in outputs.values()]
     assert set(codes) <= {Code.DONE.value, Code.RECONCILED.value, Code.NOT_YOUR_ITEM.value}
     assert codes.count(Code.NOT_YOUR_ITEM.value) == 1
+    # Whether a write the dead process had in flight landed (RECONCILED on the re-run) or not
+    # (sent once by the re-run) depends on timing; test_reconcile.py pins each case down.
     log = read_journal(state_dir(path) / "journal.jsonl")
     assert log.chain_ok
     assert not (state_dir(path) / "run.lock").exists()

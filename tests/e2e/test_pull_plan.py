@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from mltakedown.accounts import Account, AccountBook
 from mltakedown.book.ports import BookSettings, CellValue, InputRow, LogEntry, Outcome, Result, SnapshotRow
 from mltakedown.codes import Code
 from mltakedown.engine.execute import CallLog
@@ -22,7 +23,7 @@ from mltakedown.engine.ops import open_api, plan, pull
 from mltakedown.engine.plan import is_current, load_plan
 from mltakedown.meli import ClientConfig, MeliClient, TokenSet
 from mltakedown.sandbox import SandboxOptions, World, create_app, serve_in_thread
-from mltakedown.sandbox.seed import SELLER_A, TOKEN_A, TOKEN_B, TRICKY
+from mltakedown.sandbox.seed import CLIENT_ID, SELLER_A, TOKEN_A, TOKEN_B, TRICKY
 
 pytestmark = pytest.mark.slow
 
@@ -279,10 +280,9 @@ def test_cli_plan_on_a_real_workbook(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``mltakedown pull`` and ``plan`` on an .xlsx file: rows, Log sheet and plan.json written."""
+    import typer
     from openpyxl import load_workbook
     from typer.testing import CliRunner
-
-    import typer
 
     from mltakedown.book.xlsx import create_workbook
     from mltakedown.cli import engine_cmd
@@ -365,11 +365,30 @@ class MemoryStore:
         return sorted(self.tokens)
 
 
-async def test_open_api_uses_the_access_token_or_the_workbooks_login(sandbox: Sandbox) -> None:
+async def test_open_api_uses_the_access_token_or_the_workbooks_login(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    accounts = AccountBook(tmp_path / "accounts.json")
     with_token = ClientConfig(api_url=sandbox.url, access_token=TOKEN_A, client_id="e2e-open")
-    async with open_api(BookSettings(account_alias="nobody"), config=with_token) as api:
+    async with open_api(BookSettings(account_alias="nobody"), config=with_token, accounts=accounts) as api:
         assert (await api.me()).id == SELLER_A
-    store = MemoryStore({"default": TokenSet(access_token=TOKEN_B, refresh_token=None)})
-    no_token = ClientConfig(api_url=sandbox.url, client_id="e2e-open")
-    async with open_api(BookSettings(account_alias=""), config=no_token, store=store) as api:
-        assert (await api.me()).id == 2002  # the default login's account
+    # No token in the environment: the alias's stored tokens, against the API the login used.
+    store = MemoryStore({"acme-b": TokenSet(access_token=TOKEN_B, refresh_token=None)})
+    accounts.save(
+        Account(
+            alias="acme-b",
+            site_id="MLM",
+            client_id=CLIENT_ID,
+            client_secret="s",
+            redirect_uri="",
+            api_url=sandbox.url,
+            user_id=2002,
+        )
+    )
+    elsewhere = ClientConfig(api_url="https://api.mercadolibre.com", client_id="e2e-open")
+    settings = BookSettings(account_alias="acme-b")
+    async with open_api(settings, config=elsewhere, store=store, accounts=accounts) as api:
+        assert (await api.me()).id == 2002
+    # An empty alias is the default login: here the only account there is.
+    async with open_api(BookSettings(), config=elsewhere, store=store, accounts=accounts) as api:
+        assert (await api.me()).id == 2002

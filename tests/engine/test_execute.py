@@ -245,3 +245,41 @@ def test_local_time_follows_the_site() -> None:
 
 def test_os_level_timeouts_are_network_failures() -> None:
     assert classify(TimeoutError("slow")).code is Code.NETWORK
+
+
+async def test_a_damaged_journal_stops_the_run(tmp_path: Path) -> None:
+    book = make_book(tmp_path, [(T["active_mlm"], "PAUSE")])
+    folder = state_dir(book.path)
+    folder.mkdir()
+    (folder / "journal.jsonl").write_text('{"type":"intent","prev":"bogus"}\n')
+    async with sandbox_client() as h:
+        plan = await plan_for(h.api, book)
+        report = await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        assert not h.world.writes
+    assert "journal is damaged" in report.message
+
+
+async def test_delete_closes_first_then_deletes(tmp_path: Path) -> None:
+    item_id = T["active_mlc"]
+    book = make_book(tmp_path, [])
+    book.rows = [input_row(2, item_id, "DELETE", confirm="yes")]
+    async with sandbox_client() as h:
+        plan = await plan_for(h.api, book)
+        assert [w.op for w in plan.rows[0].writes] == [Op.DELETE]
+        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        bodies = [w.body for w in h.ok_writes(item_id)]
+        assert bodies == [{"status": "closed"}, {"deleted": "true"}]
+    assert book.outcomes[2].code == Code.DONE.value
+
+
+async def test_no_snapshot_no_write(tmp_path: Path) -> None:
+    book = make_book(tmp_path, [(T["active_mlm"], "PAUSE")])
+    folder = state_dir(book.path)
+    folder.mkdir()
+    (folder / "snapshots").write_text("not a folder")  # the snapshot cannot be saved
+    async with sandbox_client() as h:
+        plan = await plan_for(h.api, book)
+        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        assert not h.world.writes
+    outcome = book.outcomes[2]
+    assert outcome.code == Code.NOT_SENT.value and "snapshot could not be saved" in outcome.message

@@ -198,3 +198,16 @@ def test_a_changed_snapshot_is_detected(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("active", "paused"))
     with pytest.raises(SnapshotError, match="changed"):
         load_snapshot(path)
+
+
+def test_an_empty_lock_is_stale_only_once_its_writer_had_time(tmp_path: Path) -> None:
+    folder = tmp_path / "book.mltakedown"
+    folder.mkdir()
+    lock_file = folder / "run.lock"
+    lock_file.write_text("")  # a run killed between creating and writing its lock
+    old = lock_file.stat().st_mtime - 60
+    os.utime(lock_file, (old, old))
+    lock = RunLock(folder)
+    lock.acquire()
+    assert lock.took_over is not None and lock.took_over["pid"] == 0
+    lock.release()

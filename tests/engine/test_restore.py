@@ -138,3 +138,17 @@ async def test_a_listing_closed_more_than_60_days_ago_is_not_relisted(tmp_path: 
         await run.restore(book, h.api, confirm=yes, calls=h.calls, now=later)
         assert not [w for w in h.world.writes if w.path.endswith("/relist")]
     assert book.outcomes[2].code == Code.RELIST_WINDOW_PASSED.value
+
+
+async def test_two_rows_naming_one_item_restore_it_once(tmp_path: Path) -> None:
+    item_id = T["active_mlm"]
+    book = make_book(tmp_path, [(item_id, "PAUSE")])
+    async with sandbox_client() as h:
+        plan = await plan_for(h.api, book)
+        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        book.rows.append(input_row(3, item_id.lower(), "RESTORE"))
+        _mark_restore(book)
+        await run.restore(book, h.api, confirm=yes, calls=h.calls)
+        assert len(h.ok_writes(item_id)) == 2  # the pause and one activation
+    assert book.outcomes[2].code == Code.RESTORED.value
+    assert book.outcomes[3].code == Code.DUPLICATE_ROW.value and "row 2" in book.outcomes[3].message

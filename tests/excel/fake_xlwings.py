@@ -290,6 +290,35 @@ class FakeRange:
             self.sheet.formats[cell] = value
 
 
+class FakeAreas:
+    """A multi-area range (``sheet.range("A1,A5:A7")``, Windows COM): only ``.color`` is supported,
+    which is all the adapter sets on one; Excel refuses addresses over 255 characters."""
+
+    def __init__(self, sheet: FakeSheet, address: str) -> None:
+        if len(address) > 255:
+            raise ValueError("Excel's Range() takes at most 255 characters")
+        self.sheet = sheet
+        self.address = address
+        self.areas = [sheet.range(part) for part in address.split(",")]
+
+    @property
+    def color(self) -> Any:
+        return self.areas[0].color
+
+    @color.setter
+    def color(self, value: Any) -> None:
+        cells = sum(len(a) for a in self.areas)
+        self.sheet.book.counter.accesses.append(
+            Access("write", "color", self.sheet.name, self.address, cells, 1)
+        )
+        for area in self.areas:
+            for cell in area._cells():
+                if value is None:
+                    self.sheet.colors.pop(cell, None)
+                else:
+                    self.sheet.colors[cell] = value
+
+
 class FakeSheet:
     """One worksheet: sparse dictionaries of values, formulas, colours and number formats."""
 
@@ -311,6 +340,8 @@ class FakeSheet:
             r1, c1 = cell1
         else:
             text = str(cell1)
+            if "," in text:
+                return FakeAreas(self, text)  # type: ignore[return-value]
             if ":" in text:
                 left, right = text.split(":", 1)
                 (r1, c1), (r2, c2) = _parse_cell(left), _parse_cell(right)

@@ -189,7 +189,7 @@ def test_an_exception_becomes_a_box_with_the_code_and_a_logged_traceback(
     def no_login(*args: object, **kwargs: object) -> None:
         raise TokenError("refresh token revoked", code="invalid_grant")
 
-    monkeypatch.setattr(excel.ops, "open_api", no_login)
+    monkeypatch.setattr("mltakedown.engine.ops.open_api", no_login)
     book = caller(seller_a(make_book, rows_for(SAMPLE_ITEM_IDS[:1])))
     assert excel.pull() is None
     _assert_friendly(book, "L226")
@@ -223,7 +223,7 @@ def test_an_unexpected_error_is_named_and_logged(
     def broken(book: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(excel.ops, "check", broken)
+    monkeypatch.setattr("mltakedown.engine.ops.check", broken)
     book = caller(make_book(rows_for(SAMPLE_ITEM_IDS[:1]), lang="es"))
     assert excel.check() is None
     alert = book.app.alerts[-1]
@@ -232,14 +232,19 @@ def test_an_unexpected_error_is_named_and_logged(
     assert "boom" in log_rows(book)[0][8]
 
 
-def test_when_even_the_log_sheet_is_missing_the_box_still_explains(
+def test_when_even_the_log_sheet_cannot_be_written_the_box_still_explains(
     make_book: BookFactory, caller: Caller, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(excel.ops, "check", lambda book: (_ for _ in ()).throw(RuntimeError("boom")))
-    book = caller(make_book(sheets=[SHEET_TAKEDOWN]))
+    def broken(book: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("mltakedown.engine.ops.check", broken)
+    book = caller(make_book())
+    book.sheets[SHEET_LOG].put(1, ["Note", "Note"])  # a damaged Log header: the traceback cannot go there
     assert excel.check() is None
     prompt = book.app.alerts[-1]["prompt"]
-    assert "RuntimeError: boom" in prompt and "Log" in prompt
+    assert "RuntimeError: boom" in prompt
+    assert "could not be written to the Log sheet" in prompt and "appears twice" in prompt
 
 
 # --- Report and Help -----------------------------------------------------------------------------
@@ -249,7 +254,12 @@ def test_help_explains_the_buttons_in_order(
     make_book: BookFactory, caller: Caller, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[str] = []
-    monkeypatch.setattr(excel.webbrowser, "open", lambda url: opened.append(url) or True)
+
+    def open_url(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr("webbrowser.open", open_url)
     book = caller(make_book())
     book.app.answers = ["yes"]
     excel.help_()

@@ -31,9 +31,11 @@ from mltakedown.book.live import (
     EXCEL_CELL_LIMIT,
     LiveWorkbook,
     colour_runs,
+    column_letter,
     column_runs,
     excel_text,
     read_cell,
+    union_addresses,
 )
 from mltakedown.book.ports import LogEntry, Outcome, Result, SnapshotRow, WorkbookPort
 
@@ -475,3 +477,38 @@ def test_output_keys_cover_the_template() -> None:
     # Guard for the block logic: the template's output columns are contiguous (one block).
     outputs = [KEYS.index(k) + 1 for k in OUTPUT_KEYS]
     assert column_runs(outputs) == [(min(outputs), max(outputs))]
+
+
+def test_union_addresses_fit_excels_limit() -> None:
+    addresses = [f"U{row}" for row in range(5, 500, 2)]
+    unions = union_addresses(addresses, limit=40)
+    assert all(len(u) <= 40 for u in unions)
+    assert ",".join(unions).split(",") == addresses
+    assert column_letter(1) == "A" and column_letter(21) == "U" and column_letter(28) == "AB"
+
+
+@pytest.mark.parametrize("union", [False, True])
+def test_scattered_results_colour_correctly_with_and_without_unions(
+    make_book: BookFactory, union: bool
+) -> None:
+    import random
+
+    book = make_book(rows_of(10_000))
+    live = LiveWorkbook(book, union_ranges=union)
+    rows = live.read_rows()
+    rnd = random.Random(7)
+    results = [
+        rnd.choice([Result.WARNING, Result.BLOCKED]) if rnd.random() < 0.05 else Result.OK for _ in rows
+    ]
+    book.counter.reset()
+    live.write_outcomes(
+        [Outcome(r.row_number, res, "C100") for r, res in zip(rows, results, strict=True)], stage="c"
+    )
+    sheet = takedown(book)
+    got = [sheet.colors.get((r.row_number, col("result"))) for r in rows]
+    assert got == [f"#{RESULT_FILLS[res]}" for res in results]
+    colour_writes = len(book.counter.of("write", "color"))
+    if union:
+        assert colour_writes <= 30  # ~500 scattered rows, grouped into 255-character addresses
+    else:
+        assert colour_writes > 400  # one per run: why Windows uses unions

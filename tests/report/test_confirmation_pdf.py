@@ -107,9 +107,9 @@ def test_one_document_per_reference_or_reason(run: RunRecord) -> None:
     documents = build_confirmations(run, "en", generated_at=AT)
     assert [d.doc_id for d in documents] == [
         "confirmation-ref-TRO-2026-0147",
-        "confirmation-reason-missing-certification-b0ee6a7d",
-        "confirmation-reason-market-exit-d43397ed",
-        "confirmation-reason-policy-violation-49062653",
+        "confirmation-reason-MISSING_CERTIFICATION",
+        "confirmation-reason-MARKET_EXIT",
+        "confirmation-reason-POLICY_VIOLATION",
     ]
     assert all(d.run_id == RUN_ID for d in documents)
 

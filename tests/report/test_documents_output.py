@@ -46,9 +46,9 @@ def test_all_four_languages_for_a_recorded_run(run: RunRecord, recorded: Path, t
 def test_default_language_writes_one_set(run: RunRecord, tmp_path: Path) -> None:
     files = write_documents(run, tmp_path, generated_at=AT)
     assert sorted(p.name for p in files.confirmations) == [
-        "confirmation-reason-market-exit-d43397ed.es.pdf",
-        "confirmation-reason-missing-certification-b0ee6a7d.es.pdf",
-        "confirmation-reason-policy-violation-49062653.pt.pdf",  # MLB → Portuguese
+        "confirmation-reason-MARKET_EXIT.es.pdf",
+        "confirmation-reason-MISSING_CERTIFICATION.es.pdf",
+        "confirmation-reason-POLICY_VIOLATION.pt.pdf",  # MLB → Portuguese
         "confirmation-ref-TRO-2026-0147.es.pdf",  # mostly MLM → Spanish
     ]
 

@@ -13,7 +13,8 @@ a single call can take tens of milliseconds), so the adapter works in bulk:
 * writing a stage's outcomes is one 2-D value write per block of adjacent output columns (one
   block in the template), one ``"@"`` number-format write over the ID columns the layout marks
   as text (set *before* the values, so ``00123`` stays ``00123``), one colour write per run of
-  Result cells (see :func:`colour_runs`: a few writes when most rows share a result), and one
+  Result cells (see :func:`colour_runs`: a few writes when most rows share a result; on Windows
+  the scattered runs are grouped into multi-area addresses, see :func:`union_addresses`), and one
   write of the summary block. Other text is guarded with Excel's apostrophe prefix where Excel
   would parse it (a message starting with ``=`` stays text, never a formula), which costs no write;
 * Log and Snapshots rows are appended with one write each (their text cells carry Excel's
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,7 +81,15 @@ from mltakedown.book.ports import (
 from mltakedown.book.settings import parse_settings
 from mltakedown.book.xlsx import MAX_CELL_TEXT, safe_text
 
-__all__ = ["EXCEL_CELL_LIMIT", "LiveWorkbook", "colour_runs", "column_runs", "excel_text"]
+__all__ = [
+    "EXCEL_CELL_LIMIT",
+    "LiveWorkbook",
+    "column_letter",
+    "union_addresses",
+    "colour_runs",
+    "column_runs",
+    "excel_text",
+]
 
 EXCEL_CELL_LIMIT = MAX_CELL_TEXT
 """The most characters an Excel cell holds; longer texts are cut (as the openpyxl adapter cuts them)."""
@@ -207,6 +217,45 @@ def colour_runs(results: Mapping[int, Result | None]) -> list[tuple[int, int, Re
         else:
             plan.extend(runs)
     return plan
+
+
+ADDRESS_LIMIT = 255
+"""The longest address Excel's ``Range()`` accepts."""
+
+
+def column_letter(column: int) -> str:
+    """``1`` → ``A``, ``27`` → ``AA``."""
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _address(row: int, column: int) -> str:
+    return f"{column_letter(column)}{row}"
+
+
+def union_addresses(addresses: Iterable[str], limit: int = ADDRESS_LIMIT) -> list[str]:
+    """Join cell or range addresses with commas into as few multi-area addresses as fit ``limit``."""
+    unions: list[str] = []
+    current = ""
+    for address in addresses:
+        candidate = f"{current},{address}" if current else address
+        if len(candidate) > limit and current:
+            unions.append(current)
+            current = address
+        else:
+            current = candidate
+    if current:
+        unions.append(current)
+    return unions
+
+
+def _fill(result: Result | None) -> str | None:
+    """The Result cell's fill for ``result`` as xlwings takes it (``None`` clears the fill)."""
+    fill = RESULT_FILLS.get(result) if result is not None else None
+    return f"#{fill}" if fill else None
 
 
 def _result_rank(result: Result | None) -> int:
@@ -344,8 +393,11 @@ class LiveWorkbook:
     the sheet must not be edited by hand while a stage runs (Excel is busy anyway).
     """
 
-    def __init__(self, book: XlBook) -> None:
+    def __init__(self, book: XlBook, *, union_ranges: bool | None = None) -> None:
         self._book = book
+        # Multi-area addresses ("A1,A5:A7") work through COM on Windows; xlwings on macOS reads
+        # only the first area of such an address, so there every run gets its own write.
+        self._union_ranges = sys.platform == "win32" if union_ranges is None else union_ranges
         self._table: _Table | None = None
         self._settings: BookSettings | None = None
         self._last_status = ""
@@ -603,11 +655,32 @@ class LiveWorkbook:
             sheet.range((first_row, lo), (last_row, hi)).value = block
 
     def _write_colours(self, sheet: XlSheet, table: _Table, outcomes: Sequence[Outcome]) -> None:
-        """Fill the Result cells by result (see :func:`colour_runs` for how few writes that takes)."""
+        """Fill the Result cells by result (see :func:`colour_runs` for how few writes that takes).
+
+        With ``union_ranges`` (Windows), the runs after the first are grouped by colour into
+        multi-area addresses (``"U9,U15:U17,…"``, at most 255 characters, Excel's limit for an
+        address), so rows with scattered results cost a write per 20-odd runs instead of one each.
+        """
         column = table.columns["result"]
-        for first, last, result in colour_runs({o.row_number: o.result for o in outcomes}):
-            fill = RESULT_FILLS.get(result) if result is not None else None
-            sheet.range((first, column), (last, column)).color = f"#{fill}" if fill else None
+        plan = colour_runs({o.row_number: o.result for o in outcomes})
+        if not self._union_ranges:
+            for first, last, result in plan:
+                sheet.range((first, column), (last, column)).color = _fill(result)
+            return
+        if plan:
+            first, last, result = plan[0]  # the base coat (or first run) goes on before the rest
+            sheet.range((first, column), (last, column)).color = _fill(result)
+        by_colour: dict[str | None, list[str]] = {}
+        for first, last, result in plan[1:]:
+            address = (
+                _address(first, column)
+                if first == last
+                else f"{_address(first, column)}:{_address(last, column)}"
+            )
+            by_colour.setdefault(_fill(result), []).append(address)
+        for colour, addresses in by_colour.items():
+            for union in union_addresses(addresses):
+                sheet.range(union).color = colour
 
     def _write_summary(self, sheet: XlSheet, table: _Table, stage: str) -> None:
         """The summary block, rows 1–2, in one write: labels in the workbook's language, then the

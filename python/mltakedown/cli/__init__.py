@@ -21,14 +21,14 @@ app = typer.Typer(
 # One module per area; each adds its commands to ``app``. Kept as names so that a module
 # that fails to import names itself in the error instead of breaking every command silently.
 _COMMAND_MODULES = (
-    "mltakedown.cli.sandbox_cmd",
+    "mltakedown.cli.demo_cmd",
     "mltakedown.cli.workbook_cmd",
     "mltakedown.cli.engine_cmd",
     "mltakedown.cli.execute_cmd",
-    "mltakedown.cli.account_cmd",
-    "mltakedown.cli.demo_cmd",
-    "mltakedown.cli.xlsm_cmd",
     "mltakedown.cli.report_cmd",
+    "mltakedown.cli.account_cmd",
+    "mltakedown.cli.sandbox_cmd",
+    "mltakedown.cli.xlsm_cmd",
 )
 
 

@@ -534,19 +534,26 @@ class WriteRunner:
         await asyncio.gather(*(one_item(group) for group in items.values()))
 
     def _snapshot(self, job: WriteJob) -> str | None:
-        if not job.is_item_write or job.write.op is Op.RELIST or job.item is None:
+        """Take the item's first-ever snapshot if none exists; returns the snapshot file's name.
+
+        Raises :class:`SnapshotError` when an item write has no snapshot and none can be taken.
+        """
+        if not job.is_item_write or job.write.op is Op.RELIST:
             return None
-        row = self.snapshots.ensure(
-            job.item,
-            variation_id=job.write.variation_id,
-            ad_group_id=job.ad_group_id,
-            ad_status=job.ad_status,
-            row_number=job.row_number,
-        )
-        if row is not None:
-            self.snapshot_rows.append(row)
+        if job.item is not None:
+            row = self.snapshots.ensure(
+                job.item,
+                variation_id=job.write.variation_id,
+                ad_group_id=job.ad_group_id,
+                ad_status=job.ad_status,
+                row_number=job.row_number,
+            )
+            if row is not None:
+                self.snapshot_rows.append(row)
         path = self.snapshots.find(job.write.item_id)
-        return None if path is None else path.name
+        if path is None:
+            raise SnapshotError(f"{job.write.item_id} could not be read to take its snapshot")
+        return path.name
 
     async def _write_one(self, job: WriteJob) -> bool:
         write = job.write

@@ -148,7 +148,7 @@ def plan_row(live: LiveRow, action: str, *, confirm: bool, ctx: GateContext) -> 
         )
         return found.to_row(live, action)
     if is_variation_only(live):
-        _plan_variation(live, action, ctx, found)
+        _plan_variation(live, ctx, found)
     else:
         _plan_listing(live, action, ctx, found)
     _note_siblings_and_questions(live, ctx, found)
@@ -170,7 +170,7 @@ def _deleted(live: LiveRow) -> bool:
     return live.status == "closed" and "deleted" in live.sub_status
 
 
-def _plan_variation(live: LiveRow, action: str, ctx: GateContext, found: _Findings) -> None:
+def _plan_variation(live: LiveRow, ctx: GateContext, found: _Findings) -> None:
     """A SKU naming one variation: that variation's stock to 0, nothing else."""
     assert live.item_id is not None and live.variation_id is not None
     found.add(

@@ -26,6 +26,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ from typing import Any, Final
 
 JOURNAL_NAME: Final = "journal.jsonl"
 LOCK_NAME: Final = "run.lock"
+LOCK_WRITE_GRACE_S: Final = 2.0
+"""How long a lock file may stay empty while its creator writes it before it counts as stale."""
 GENESIS: Final = "0" * 64
 """``prev`` of the first line."""
 
@@ -331,13 +334,15 @@ class RunLock:
             "started_at": _now(),
             "run_id": self.run_id,
         }
-        for _ in range(3):
+        for _ in range(40):
             try:
                 fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
                 holder = self._read_holder()
                 if holder is None:
-                    continue  # vanished or half-written; try again
+                    # Vanished, or another run created it a moment ago and is writing it now.
+                    time.sleep(0.05)
+                    continue
                 if self._is_stale(holder):
                     self.took_over = holder
                     with contextlib.suppress(FileNotFoundError):
@@ -362,7 +367,14 @@ class RunLock:
         try:
             data = json.loads(text)
         except ValueError:
-            # Killed between create and write: an empty or partial file. Treat as stale.
+            # Empty or partial: another run is between creating and writing it (wait), or one
+            # was killed right there long ago (stale: PID 0 is never alive).
+            try:
+                age = time.time() - self.path.stat().st_mtime
+            except FileNotFoundError:
+                return None
+            if age < LOCK_WRITE_GRACE_S:
+                return None
             return {"pid": 0, "host": socket.gethostname(), "started_at": "?"}
         return data if isinstance(data, dict) else {"pid": 0, "host": socket.gethostname()}
 

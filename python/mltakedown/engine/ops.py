@@ -16,10 +16,11 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from mltakedown import codes
+from mltakedown.accounts import AccountBook
 from mltakedown.book.ports import BookSettings, CellValue, InputRow, Outcome, Result, WorkbookPort
 from mltakedown.codes import Code, spec
 from mltakedown.engine.actions import Action
@@ -409,22 +410,37 @@ def open_api(
     *,
     config: ClientConfig | None = None,
     store: TokenStore | None = None,
+    accounts: AccountBook | None = None,
     calls: CallLog | None = None,
     rate: float | None = None,
 ) -> MeliClient:
-    """A client for the workbook's account: ``MLTAKEDOWN_ACCESS_TOKEN`` if set, else the tokens
-    stored for the Settings' account alias (refreshed on 401 when the app credentials are set).
+    """A client for the workbook's account.
 
-    When no tokens are stored for the alias, the first call raises :class:`TokenError` and the
-    stage marks every row ``NOT_LOGGED_IN``.
+    ``MLTAKEDOWN_ACCESS_TOKEN`` wins (scripted use, no refresh). Otherwise the Settings'
+    ACCOUNT_ALIAS names a login made with ``mltakedown login``: its tokens (token store), and
+    the application and API URL they were issued for (accounts file), so a refresh goes to the
+    right place. An empty alias means the default login: the only account when there is one,
+    else the alias ``default``. When no tokens are stored, the first call raises
+    :class:`TokenError` and the stage marks every row ``NOT_LOGGED_IN``.
     """
     config = config or ClientConfig.from_env()
     if config.access_token:
         return MeliClient(config, tokens=config.access_token, on_call=calls, rate=rate)
-    # An empty ACCOUNT_ALIAS means "the default login" (Settings sheet note).
-    alias = settings.account_alias.strip() or DEFAULT_ACCOUNT_ALIAS
-    app = None
-    if config.client_id and config.client_secret:
+    book = accounts or AccountBook()
+    alias = settings.account_alias.strip()
+    account = book.get(alias or DEFAULT_ACCOUNT_ALIAS)
+    if account is None and not alias:
+        known = book.all()
+        account = known[0] if len(known) == 1 else None
+    app: OAuthApp | None = None
+    if account is not None:
+        alias = account.alias
+        app = account.oauth_app()
+        # The tokens belong to that application and API: use them, keep the configured pace.
+        config = replace(
+            config, api_url=account.api_url, client_id=account.client_id, client_secret=account.client_secret
+        )
+    elif config.client_id and config.client_secret:
         app = OAuthApp(
             client_id=config.client_id,
             client_secret=config.client_secret,
@@ -432,5 +448,5 @@ def open_api(
             site_id=settings.default_site or "MLM",
             api_url=config.api_url,
         )
-    manager = TokenManager(store or default_token_store(), alias, app)
+    manager = TokenManager(store or default_token_store(), alias or DEFAULT_ACCOUNT_ALIAS, app)
     return MeliClient(config, tokens=manager, on_call=calls, rate=rate)

@@ -338,6 +338,56 @@ def _relist_job(
     return _job(row, takedown, write, live, success_code=Code.RELISTED)
 
 
+def _for_row(row: InputRow, writes: Sequence[Takedown]) -> list[Takedown]:
+    """The take-downs a row asks to undo: those made from the same identifier when there are
+    any, else the ones on the row's variation (another variation's stock stays as it is)."""
+    text = row.text("identifier")
+    same = [w for w in writes if w.identifier and w.identifier == text]
+    if same:
+        return same
+    variation = row.outputs.get("variation_id")
+    if isinstance(variation, int | float) and variation:
+        return [w for w in writes if w.op is not Op.ZERO_VARIATION or w.variation_id == int(variation)]
+    return list(writes)
+
+
+def _plan_row(
+    plan: RestorePlan,
+    row: InputRow,
+    writes: Sequence[Takedown],
+    current: Mapping[str, Any] | None,
+    snapshot: Snapshot | None,
+    states: Mapping[str, WriteState],
+    *,
+    now: dt.datetime,
+    lang: str,
+) -> None:
+    row_jobs: list[WriteJob] = []
+    refusal: _Refusal | None = None
+    for takedown in writes:
+        if takedown.op is Op.PAUSE_AD and refusal is not None and refusal.code is not Code.ALREADY_IN_TARGET:
+            break  # the listing stays down, so its ad stays paused
+        earlier = _from_journal(row, takedown, states)
+        if earlier is not None:
+            # An earlier restore run already intended this write: the runner reports it
+            # (done, or reconciled from live state) instead of planning it afresh.
+            row_jobs.append(earlier)
+            continue
+        try:
+            job = _reverse(row, takedown, current, snapshot, now=now, lang=lang)
+        except _Refusal as exc:
+            refusal = exc
+            continue
+        if job is not None:
+            row_jobs.append(job)
+    if refusal is not None and (refusal.code is not Code.ALREADY_IN_TARGET or not row_jobs):
+        plan.refused[row.row_number] = (refusal.code, refusal.detail)
+    elif not row_jobs:
+        plan.refused[row.row_number] = (Code.ALREADY_IN_TARGET, writes[0].item_id)
+    else:
+        plan.jobs.extend(row_jobs)
+
+
 def plan_restore(
     rows: Sequence[InputRow],
     takedowns: Mapping[str, list[Takedown]],
@@ -348,14 +398,24 @@ def plan_restore(
     now: dt.datetime,
     lang: str = "en",
 ) -> RestorePlan:
-    """Decide, for each RESTORE row, the writes that undo the tool's take-down (or why not)."""
+    """Decide, for each RESTORE row, the writes that undo the tool's take-down (or why not).
+
+    Each take-down is undone once: a second row naming the same item (by SKU and by item ID,
+    say) gets ``DUPLICATE_ROW`` instead of a second write.
+    """
     plan = RestorePlan()
+    claimed: dict[str, int] = {}
     for row in rows:
         item_id = row_item_id(row, takedowns)
-        writes = takedowns.get(item_id or "", [])
+        writes = _for_row(row, takedowns.get(item_id or "", []))
         if item_id is None or not writes:
             plan.refused[row.row_number] = (Code.RESTORE_NOT_OURS, item_id or row.text("identifier"))
             continue
+        taken = [claimed[w.write_id] for w in writes if w.write_id in claimed]
+        if taken:
+            plan.refused[row.row_number] = (Code.DUPLICATE_ROW, f"{item_id}: restored by row {taken[0]}")
+            continue
+        claimed.update({w.write_id: row.row_number for w in writes})
         found, item = live.get(item_id, (False, None))
         current = item if found else None
         plan.sites[row.row_number] = writes[0].site or item_id[:3]
@@ -365,33 +425,5 @@ def plan_restore(
         except SnapshotError as exc:
             plan.refused[row.row_number] = (Code.RESTORE_NO_STOCK, str(exc))
             continue
-        row_jobs: list[WriteJob] = []
-        refusal: _Refusal | None = None
-        for takedown in writes:
-            if (
-                takedown.op is Op.PAUSE_AD
-                and refusal is not None
-                and refusal.code is not Code.ALREADY_IN_TARGET
-            ):
-                break  # the listing stays down, so its ad stays paused
-            earlier = _from_journal(row, takedown, states)
-            if earlier is not None:
-                # An earlier restore run already intended this write: the runner reports it
-                # (done, or reconciled from live state) instead of planning it afresh.
-                row_jobs.append(earlier)
-                continue
-            try:
-                job = _reverse(row, takedown, current, snapshot, now=now, lang=lang)
-            except _Refusal as exc:
-                refusal = exc
-                continue
-            if job is not None:
-                row_jobs.append(job)
-        if refusal is not None and (refusal.code is not Code.ALREADY_IN_TARGET or not row_jobs):
-            plan.refused[row.row_number] = (refusal.code, refusal.detail)
-            continue
-        if not row_jobs:
-            plan.refused[row.row_number] = (Code.ALREADY_IN_TARGET, item_id)
-            continue
-        plan.jobs.extend(row_jobs)
+        _plan_row(plan, row, writes, current, snapshot, states, now=now, lang=lang)
     return plan

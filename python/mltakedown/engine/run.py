@@ -123,6 +123,13 @@ def _refuse_run(frame: _Frame, reason: str) -> StageReport:
     return frame.report([], requests=0, message=f"{frame.stage}: nothing sent — {reason}")
 
 
+def _damaged(problems: Sequence[str]) -> str:
+    return (
+        f"the journal is damaged ({'; '.join(problems[:3])}); keep it as evidence, move the "
+        "journal.jsonl aside, then run Plan again before Execute or Restore"
+    )
+
+
 def _api_refusal(exc: MeliError) -> tuple[Code, str]:
     """The code every row gets when the stage cannot even start talking to the API."""
     failure = classify(exc)
@@ -260,7 +267,7 @@ async def _run_locked(
     try:
         with open_run(book.path, frame.run_id) as (journal, _lock):
             if not journal.log.chain_ok:
-                return _refuse_run(frame, f"the journal is damaged ({'; '.join(journal.log.problems[:3])})")
+                return _refuse_run(frame, _damaged(journal.log.problems))
             journal.append("run_start", run_id=frame.run_id, stage=frame.stage, writes=len(jobs), **start)
             snapshots = SnapshotStore(folder, frame.run_id)
             runner = WriteRunner(api, journal, snapshots, calls, run_id=frame.run_id, concurrency=concurrency)
@@ -415,7 +422,7 @@ async def restore(
     folder = state_dir(book.path)
     log = read_journal(folder / JOURNAL_NAME)
     if not log.chain_ok:
-        return _refuse_run(frame, f"the journal is damaged ({'; '.join(log.problems[:3])})")
+        return _refuse_run(frame, _damaged(log.problems))
     states = log.states()
     takedowns = find_takedowns(states)
     try:

@@ -21,6 +21,7 @@ from mltakedown.engine.journal import state_dir
 from mltakedown.engine.meanings import is_platform_controlled
 from mltakedown.engine.plan import load_plan, plan_path
 from mltakedown.engine.snapshots import Snapshot, SnapshotError, SnapshotStore, load_snapshot
+from mltakedown.report.collect import sku_from_item
 from mltakedown.report.document import Document, Field, Section
 from mltakedown.report.fonts import FontFile
 from mltakedown.report.model import ReportRow, RunRecord
@@ -127,6 +128,12 @@ def build_appeal_pack(
     letter_subs, letter_meaning = _sub_status_text(letter_texts, row)
     status = t.optional(f"statuses.{row.status_before}", row.status_before or t.get("not_available"))
     na = t.get("not_available")
+    # What the row lacks (a row blocked before any write has no SKU or link) the snapshot knows.
+    known = snapshot.key if snapshot is not None else {}
+    title = row.title or str(known.get("title") or "")
+    permalink = row.permalink or str(known.get("permalink") or "")
+    sku = row.sku or (sku_from_item(snapshot.item, row.variation_id) if snapshot is not None else "")
+    seller = f"{run.nickname} ({run.seller_id})" if run.nickname else str(run.seller_id or na)
 
     listing = Section(
         t.get("appeal.section_listing"),
@@ -135,11 +142,11 @@ def build_appeal_pack(
             Field(
                 t.get("labels.variation"), str(row.variation_id) if row.variation_id else t.get("whole_item")
             ),
-            Field(t.get("labels.sku"), row.sku or na),
-            Field(t.get("labels.title"), row.title or na),
-            Field(t.get("labels.permalink"), row.permalink or na),
+            Field(t.get("labels.sku"), sku or na),
+            Field(t.get("labels.title"), title or na),
+            Field(t.get("labels.permalink"), permalink or na),
             Field(t.get("labels.site"), f"{site} ({site_info(site).country})"),
-            Field(t.get("labels.seller"), f"{run.nickname} ({run.seller_id})"),
+            Field(t.get("labels.seller"), seller),
             Field(t.get("labels.reference"), row.reference or na),
             Field(t.get("labels.reason"), reason_label(row.reason, t.language) or na),
             Field(t.get("labels.row"), str(row.row)),
@@ -184,8 +191,8 @@ def build_appeal_pack(
         item_id=row.item_id,
         site=site,
         country=site_info(site).country,
-        title=row.title or (snapshot.key.get("title") if snapshot else "") or "[título]",
-        permalink=row.permalink or (snapshot.key.get("permalink") if snapshot else "") or "[link]",
+        title=title or "[título]",
+        permalink=permalink or "[link]",
         status=row.status_before or "[status]",
         sub_status=letter_subs,
         sub_status_meaning=letter_meaning,

@@ -10,7 +10,8 @@ Journal fields read (written by :mod:`mltakedown.engine.execute` and ``engine.ru
 ``run_start``/``run_end``: ``run_id``, ``stage``, ``at``, ``requests`` (and, when present,
 ``seller_id``, ``nickname``, ``account_alias``, ``rate``); ``intent``: ``row``, ``item_id``,
 ``op``, ``snapshot``; ``outcome``: ``ok``, ``status_after``, ``request_id``, ``new_item_id``;
-``verify``: ``status_seen``.
+``verify``: ``status_seen``. What neither holds (the link of a listing that was never written)
+comes from the state Pull read, kept in the stored plan.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 
 from mltakedown.book.ports import Result
 from mltakedown.engine.journal import JOURNAL_NAME, JournalLog, WriteState, read_journal, state_dir
+from mltakedown.engine.model import LiveRow
+from mltakedown.engine.plan import load_plan, plan_path
 from mltakedown.engine.snapshots import SnapshotError, SnapshotStore, load_snapshot
 from mltakedown.report.model import ReportRow, RunRecord
 from mltakedown.report.workbook_read import SheetRow, read_workbook_record
@@ -73,7 +76,8 @@ def _sub_status(text: str) -> list[str]:
     )
 
 
-def _sku_from_item(item: dict[str, Any], variation_id: int | None) -> str:
+def sku_from_item(item: dict[str, Any], variation_id: int | None) -> str:
+    """The seller SKU in an item's JSON: the variation's, else the item's (attribute, then custom field)."""
     sources: list[dict[str, Any]] = [item]
     if variation_id is not None:
         sources = [
@@ -92,11 +96,21 @@ def _sku_from_item(item: dict[str, Any], variation_id: int | None) -> str:
     return ""
 
 
+def _live_rows(workbook: Path) -> dict[int, LiveRow]:
+    """The live state per row from the stored plan ({} when there is none or it does not parse)."""
+    try:
+        plan = load_plan(plan_path(workbook))
+    except (OSError, ValueError):
+        return {}
+    return {row.row_number: row.live for row in plan.rows if row.live is not None}
+
+
 class _RowBuilder:
     def __init__(self, workbook: Path, run_id: str, states: list[WriteState]) -> None:
         self.folder = state_dir(workbook)
         self.run_id = run_id
         self.store = SnapshotStore(self.folder, run_id)
+        self.live = _live_rows(workbook)
         self.by_row: dict[int, list[WriteState]] = {}
         for state in states:
             row = state.intent.get("row")
@@ -130,6 +144,7 @@ class _RowBuilder:
         )
         self._journal(row)
         self._snapshot(row)
+        self._pulled(row)
         typed = row.identifier
         looks_like_sku = bool(typed) and not _ITEM_ID.match(typed.upper()) and "://" not in typed
         if not row.sku and looks_like_sku and typed != row.item_id:
@@ -158,6 +173,18 @@ class _RowBuilder:
                 row.verified_status = str(main.verify["status_seen"])
         row.item_id = row.item_id or str(main.intent.get("item_id") or "")
 
+    def _pulled(self, row: ReportRow) -> None:
+        """Fill what is still missing from the state Pull read (kept in the stored plan)."""
+        live = self.live.get(row.row)
+        if live is None or not row.item_id or live.item_id != row.item_id:
+            return
+        row.permalink = row.permalink or (live.permalink or "")
+        row.title = row.title or (live.title or "")
+        if not row.sub_status:
+            row.sub_status = list(live.sub_status)
+        if not row.sku and live.item_json:
+            row.sku = sku_from_item(live.item_json, row.variation_id)
+
     def _snapshot(self, row: ReportRow) -> None:
         if not row.item_id:
             return
@@ -172,7 +199,7 @@ class _RowBuilder:
         row.snapshot_sha256 = snapshot.sha256
         row.permalink = row.permalink or str(snapshot.key.get("permalink") or "")
         row.title = row.title or str(snapshot.key.get("title") or "")
-        row.sku = row.sku or _sku_from_item(snapshot.item, row.variation_id)
+        row.sku = row.sku or sku_from_item(snapshot.item, row.variation_id)
 
 
 def collect_run(workbook: Path, run_id: str = "") -> RunRecord:

@@ -21,7 +21,7 @@ from mltakedown.book.ports import Result
 from mltakedown.report.document import Document, Entry, Field, Section
 from mltakedown.report.model import ReportRow, RunRecord
 from mltakedown.report.sites import format_local, format_utc, site_info, site_language
-from mltakedown.report.texts import Texts, reason_label
+from mltakedown.report.texts import Texts, reason_key, reason_label
 
 _STOP_ACTIONS = frozenset({"PAUSE", "CLOSE", "DELETE"})
 
@@ -37,7 +37,11 @@ class Group:
     @property
     def doc_id(self) -> str:
         """A file-name-safe, stable name: ``ref-<reference>`` or ``reason-<reason>``."""
-        kind, text = ("ref", self.reference) if self.reference else ("reason", self.reason or "none")
+        if self.reference:
+            kind, text = "ref", self.reference
+        else:
+            # A drop-down reason names the file the same way whatever the workbook's language.
+            kind, text = "reason", reason_key(self.reason) or self.reason or "none"
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:60]
         if slug != text:
             # Non-ASCII (Chinese reasons) or punctuation: add a short hash so two texts that slug

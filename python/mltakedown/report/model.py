@@ -56,7 +56,8 @@ class ReportRow(BaseModel):
     api_error: str = ""
     """The API's own error text and cause code, when the write failed."""
     snapshot_file: str = ""
-    """Path of the pre-write snapshot, relative to the record folder (``snapshots/<run>/<item>.json``)."""
+    """Path of the pre-write snapshot relative to the workbook's folder
+    (``X.mltakedown/snapshots/<run>/<item>.json``, as the Snapshots sheet's File column has it)."""
     snapshot_sha256: str = ""
     new_item_id: str = ""
     """The new item ID after a relist (Restore of a closed listing)."""

@@ -67,4 +67,6 @@ def write_documents(
     for language in appeal_languages:
         for pack in build_appeal_packs(run, language, workbook=workbook, generated_at=at):
             files.appeals += write_appeal_pack(pack, folder / "appeals", font=font)
+    # The letter and the snapshot copies are the same files for every language: list them once.
+    files.appeals = list(dict.fromkeys(files.appeals))
     return files

@@ -9,6 +9,7 @@ rather than silently turning into an empty box.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from mltakedown.report.document import Document, Entry, Field, Section
 from mltakedown.report.fonts import FontFile, find_cjk_font, missing_glyphs
 
 _FAMILY = "report"
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+"""CJK ideographs, kana and full-width punctuation."""
 _LABEL_WIDTH = 40.0
 _LINE = 4.6
 _INK = (33, 37, 41)
@@ -56,8 +59,6 @@ class _Renderer:
         self.doc = document
         self.font = font
         self.missing = missing_glyphs(font, document.texts())
-        # Chinese has no spaces to break at; break between characters instead.
-        self.wrap = WrapMode.CHAR if document.language == "zh" else WrapMode.WORD
         pdf = _Pdf(orientation="portrait", unit="mm", format="A4")
         pdf.set_margins(16, 16, 16)
         pdf.set_auto_page_break(auto=True, margin=18)
@@ -69,6 +70,12 @@ class _Renderer:
         pdf.set_creator("mltakedown")
         pdf.set_lang({"zh": "zh-CN", "pt": "pt-BR"}.get(document.language, document.language))
         self.pdf = pdf
+
+    @staticmethod
+    def wrap(text: str) -> WrapMode:
+        """Chinese has no spaces to break at: break between characters. Other text (a Spanish
+        letter inside a Chinese pack, an item ID) breaks between words, so IDs stay whole."""
+        return WrapMode.CHAR if _CJK.search(text) else WrapMode.WORD
 
     def clean(self, text: str) -> str:
         if not self.missing:
@@ -94,7 +101,7 @@ class _Renderer:
             height,
             self.clean(value),
             align="L",
-            wrapmode=self.wrap,
+            wrapmode=self.wrap(value),
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )
@@ -102,7 +109,7 @@ class _Renderer:
     def lines(self, text: str, width: float) -> int:
         """How many lines ``text`` takes at ``width`` in the current font."""
         result = self.pdf.multi_cell(
-            width, _LINE, self.clean(text), dry_run=True, output="LINES", wrapmode=self.wrap
+            width, _LINE, self.clean(text), dry_run=True, output="LINES", wrapmode=self.wrap(text)
         )
         return max(1, len(result)) if isinstance(result, list) else 1
 
@@ -116,7 +123,9 @@ class _Renderer:
             pdf.add_page()
         top = pdf.get_y()
         self.text(8.5, color=_MUTED)
-        pdf.multi_cell(_LABEL_WIDTH - 2, _LINE, self.clean(item.label), align="L", wrapmode=self.wrap)
+        pdf.multi_cell(
+            _LABEL_WIDTH - 2, _LINE, self.clean(item.label), align="L", wrapmode=self.wrap(item.label)
+        )
         label_bottom = pdf.get_y()
         pdf.set_xy(pdf.l_margin + _LABEL_WIDTH, top)
         self.text(8.5)

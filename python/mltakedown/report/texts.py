@@ -95,16 +95,25 @@ class Texts:
         return Template(raw).safe_substitute({key: str(value) for key, value in values.items()})
 
 
+def reason_key(reason: str) -> str:
+    """The canonical key (``IP_COMPLAINT``…) of a reason typed in any language; ``""`` for free text."""
+    wanted = normalise_header(reason)
+    if not wanted:
+        return ""
+    for key, labels in REASON_CHOICES.items():
+        if wanted in {normalise_header(key), *(normalise_header(text) for text in labels.values())}:
+            return key
+    return ""
+
+
 def reason_label(reason: str, language: str) -> str:
     """A reason from the workbook's drop-down shown in ``language``; free text is kept as typed.
 
     The drop-down offers the reasons in the workbook's language (``Denuncia de PI``, ``知识产权投诉``);
     a document in another language should say the same reason in its own words.
     """
-    wanted = normalise_header(reason)
-    if not wanted:
-        return ""
-    for key, labels in REASON_CHOICES.items():
-        if wanted in {normalise_header(key), *(normalise_header(text) for text in labels.values())}:
-            return labels.get(language, labels["en"])
-    return reason.strip()
+    key = reason_key(reason)
+    if not key:
+        return reason.strip()
+    labels = REASON_CHOICES[key]
+    return labels.get(language, labels["en"])
