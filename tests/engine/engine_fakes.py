@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,3 +175,41 @@ def order(oid: int, item_id: str, shipment_id: int | None, *, variation_id: int 
             "shipping": {"id": shipment_id} if shipment_id else {},
         }
     )
+
+
+@dataclass
+class FullFakeApi(FakeApi):
+    """FakeApi plus the client's optional extras: counts, all advertisers at once, scan pages.
+
+    ``events`` logs the order in which scan pages and multigets happen, so tests can see them
+    overlap.
+    """
+
+    events: list[str] = field(default_factory=list)
+
+    async def count_orders(self, seller_id: int, statuses: Sequence[str] = ("paid",)) -> int:
+        self.calls["count_orders"] += 1
+        return sum(1 for o in self.orders if o.status in statuses)
+
+    async def count_unanswered_questions(self) -> int:
+        self.calls["count_questions"] += 1
+        return len(self.questions)
+
+    async def get_advertisers(self) -> list[Advertiser]:
+        self.calls["advertisers"] += 1
+        return list(self.advertisers.values())
+
+    async def get_items(self, ids: Sequence[str]) -> list[Fetched]:
+        self.events.append("multiget")
+        await asyncio.sleep(0)  # a real multiget yields to the loop while on the wire
+        return await super().get_items(ids)
+
+    async def iter_scan_pages(self, seller_id: int) -> AsyncGenerator[list[str], None]:
+        ids = [i.id for i in self._own(seller_id)]
+        for start in range(0, max(1, len(ids)), 100):
+            self.calls["scan"] += 1
+            self.events.append("scan")
+            await asyncio.sleep(0)  # the page is on the wire: other tasks run meanwhile
+            page = ids[start : start + 100]
+            if page:
+                yield page

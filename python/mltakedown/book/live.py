@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from openpyxl.utils import get_column_letter
+
 from mltakedown.book.errors import (
     MissingColumnError,
     MissingSheetError,
@@ -84,7 +86,6 @@ from mltakedown.book.xlsx import MAX_CELL_TEXT, safe_text
 __all__ = [
     "EXCEL_CELL_LIMIT",
     "LiveWorkbook",
-    "column_letter",
     "union_addresses",
     "colour_runs",
     "column_runs",
@@ -223,17 +224,8 @@ ADDRESS_LIMIT = 255
 """The longest address Excel's ``Range()`` accepts."""
 
 
-def column_letter(column: int) -> str:
-    """``1`` → ``A``, ``27`` → ``AA``."""
-    letters = ""
-    while column:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _address(row: int, column: int) -> str:
-    return f"{column_letter(column)}{row}"
+    return f"{get_column_letter(column)}{row}"
 
 
 def union_addresses(addresses: Iterable[str], limit: int = ADDRESS_LIMIT) -> list[str]:
@@ -275,7 +267,7 @@ def excel_text(text: str) -> str:
     a number, ``1/2`` or ``May 5`` a date, ``TRUE`` a boolean, ``#N/A`` an error. A leading
     apostrophe (Excel's prefix character, not part of the value) prevents that, so it is added to
     every string that does not start with a letter, and to the few letter-led forms Excel converts.
-    Used where a Text number format is not set first (Log, Snapshots, mixed columns).
+    Used everywhere a Text number format is not set first (every column but the ID columns).
     """
     if not text:
         return text

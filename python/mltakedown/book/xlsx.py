@@ -27,6 +27,7 @@ import os
 import re
 import tempfile
 import zipfile
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from copy import copy
 from dataclasses import dataclass, field
@@ -204,6 +205,15 @@ def _is_formula(cell: Any) -> bool:
     return cell.data_type == "f" or type(cell.value).__name__ in ("ArrayFormula", "DataTableFormula")
 
 
+def _cell(ws: Worksheet, row: int, col: int) -> Cell:
+    """The cell at (row, col), created if missing (``ws.cell`` minus its per-call validation)."""
+    cell = ws._cells.get((row, col))
+    if cell is None:
+        cell = Cell(ws, row=row, column=col)
+        ws._cells[(row, col)] = cell
+    return cell
+
+
 def find_sheet(wb: Workbook, name: str) -> Worksheet | None:
     """The sheet called ``name`` (Excel compares sheet names case-insensitively)."""
     for ws in wb.worksheets:
@@ -301,9 +311,6 @@ class XlsxWorkbook:
 
     def read_rows(self) -> list[InputRow]:
         """All non-blank data rows, in sheet order, with input values, formulas and prior outputs."""
-        cells = self.ws._cells
-        inputs = [(k, c) for k, c in self.columns.items() if k in L.INPUT_KEYS]
-        outputs = [(k, c) for k, c in self.columns.items() if k in L.OUTPUT_KEYS]
         last = self.ws.max_row
         if last - L.HEADER_ROW > L.MAX_DATA_ROWS:
             raise TooManyRowsError(
@@ -311,27 +318,30 @@ class XlsxWorkbook:
                 f"{last - L.HEADER_ROW:,} rows; at most {L.MAX_DATA_ROWS:,} data rows are accepted",
                 sheet=self.ws.title,
             )
+        # One pass over the cells that exist (far fewer than rows × columns on a fresh sheet).
+        key_of = {c: k for k, c in self.columns.items()}
+        inputs = frozenset(L.INPUT_KEYS)
+        found: dict[int, list[tuple[str, Any]]] = defaultdict(list)
+        for (r, c), cell in self.ws._cells.items():
+            if r >= L.FIRST_DATA_ROW and (key := key_of.get(c)) is not None:
+                value = cell._value
+                if value is not None and value != "":
+                    found[r].append((key, cell))
         rows: list[InputRow] = []
-        for r in range(L.FIRST_DATA_ROW, last + 1):
+        for r in sorted(found):
             values: dict[str, CellValue] = {}
             formulas: set[str] = set()
-            for key, c in inputs:
-                cell = cells.get((r, c))
-                if cell is None or cell.value is None or cell.value == "":
-                    continue
-                if _is_formula(cell):
+            prior: dict[str, CellValue] = {}
+            for key, cell in found[r]:
+                if key not in inputs:
+                    prior[key] = cell._value
+                elif _is_formula(cell):
                     formulas.add(key)
                     values[key] = str(getattr(cell.value, "text", cell.value))
                 else:
-                    values[key] = cell.value
-            if not values:
-                continue
-            prior: dict[str, CellValue] = {}
-            for key, c in outputs:
-                cell = cells.get((r, c))
-                if cell is not None and cell.value is not None and cell.value != "":
-                    prior[key] = cell.value
-            rows.append(InputRow(r, values, frozenset(formulas), prior))
+                    values[key] = cell._value
+            if values:
+                rows.append(InputRow(r, values, frozenset(formulas), prior))
         return rows
 
     def write_outcomes(self, outcomes: Sequence[Outcome], *, stage: str) -> None:
@@ -345,18 +355,18 @@ class XlsxWorkbook:
             if r < L.FIRST_DATA_ROW:
                 raise WorkbookError(self._path, "an outcome names a row above the table", row=r)
             written = {"result", "code", "message", "remedy", *outcome.values}
-            result_cell = ws.cell(r, cols["result"])
+            result_cell = _cell(ws, r, cols["result"])
             set_value(result_cell, outcome.result.value if outcome.result else None)
             result_cell._style = copy(styles.results[outcome.result] if outcome.result else styles.plain)
-            set_value(ws.cell(r, cols["code"]), outcome.code or None)
-            set_value(ws.cell(r, cols["message"]), outcome.message or None)
-            set_value(ws.cell(r, cols["remedy"]), outcome.remedy or None)
+            set_value(_cell(ws, r, cols["code"]), outcome.code or None)
+            set_value(_cell(ws, r, cols["message"]), outcome.message or None)
+            set_value(_cell(ws, r, cols["remedy"]), outcome.remedy or None)
             for key, value in outcome.values.items():
                 if key not in L.OUTPUT_KEYS:
                     raise WorkbookError(
                         self._path, f"{key!r} is not an output column; inputs are never written", row=r
                     )
-                set_value(ws.cell(r, cols[key]), value)
+                set_value(_cell(ws, r, cols[key]), value)
             if outcome.clear_others:
                 for key in L.OUTPUT_KEYS:
                     if key not in written and (cell := ws._cells.get((r, cols[key]))) is not None:

@@ -3,12 +3,16 @@
 Every read is batched and run concurrently under a bounded semaphore; the client's shared rate
 limiter keeps the pace. For the per-item facts that also exist seller-wide (paid orders and
 unanswered questions) :func:`seller_wide_is_cheaper` picks one seller-wide listing matched
-locally, or one call per item, whichever needs fewer requests:
+locally, or one call per item, whichever needs fewer requests. The seller-wide totals come
+from one ``limit=1`` count each when the client offers it (:class:`CountingApi`); only a client
+without counts falls back to the assumed totals:
 
 * pending orders: ``/orders/search?seller=&order.status=paid`` (pages of 50) matched to our
   items, then ``/shipments/{id}`` for each of those orders (pending / handling / ready_to_ship
   means the parcel has not left yet);
-* ads: one advertiser per site, then the ad-group search by item IDs (50 a call);
+* ads: the account's advertisers (one call answers for every site when the client offers
+  :class:`AdvertisersApi`, else one call per site), then the ad-group search by item IDs
+  (50 a call);
 * questions: ``/my/received_questions/search?status=UNANSWERED`` or per item;
 * catalogue siblings: ``item_relations`` in both directions; when a listed classic item has a
   catalogue product, the seller's catalogue listings are searched once to find its siblings.
@@ -195,7 +199,7 @@ async def _shipment(api: LiveApi, shipment_id: int) -> Shipment | None:
 
 
 async def read_ads(api: LiveApi, items: Sequence[Item], details: LiveDetails, concurrency: int) -> None:
-    """Find each item's ad group: one advertiser per site, then ad-group searches of 50 items."""
+    """Find each item's ad group: the advertisers (one call), then ad-group searches of 50 items."""
     by_site: dict[str, list[str]] = {}
     for item in items:
         if item.site_id:
@@ -231,8 +235,12 @@ async def _advertisers(
         except PermissionDeniedError:
             details.ads_unavailable.update(sites)
             return [None for _ in sites]
-        by_site = {(a.site_id or "").upper(): a for a in every}
-        return [by_site.get(site.upper()) for site in sites]
+        by_site: dict[str, Advertiser] = {}
+        for advertiser in every:
+            by_site.setdefault((advertiser.site_id or "").upper(), advertiser)
+        # An advertiser without a site_id stands for any site (as get_advertiser reads it).
+        anywhere = by_site.get("")
+        return [by_site.get(site.upper(), anywhere) for site in sites]
     return await gather_bounded([_advertiser(api, s, details) for s in sites], concurrency)
 
 

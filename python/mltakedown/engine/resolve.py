@@ -13,17 +13,20 @@ Two ways to find SKUs, chosen by :func:`choose_strategy` on request counts:
 * **search**: one or two searches per SKU, then a multiget of what they found;
 * **scan**: one count, the whole catalogue's IDs by scan pages of 100, a multiget of all of
   them, and every SKU matched locally. For many SKUs on a modest catalogue this is far fewer
-  requests (2,000 SKUs on 2,000 items: ~125 requests instead of ~2,100).
+  requests (2,000 SKUs on 2,000 items: ~125 requests instead of ~2,100). Over 1,000 items the
+  scan pages come one after another (each carries the next scroll id), so each page's
+  multigets are sent while the next page is requested (:func:`scan_and_fetch`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from mltakedown.codes import Code
 from mltakedown.ids import Identifier, IdKind
@@ -87,6 +90,15 @@ class SearchApi(Protocol):
 
     async def count_items(self, seller_id: int) -> int:
         """How many items the seller has (``paging.total``)."""
+        ...
+
+
+@runtime_checkable
+class ScanPagesApi(Protocol):
+    """Optional client extra: the scan page by page, so multigets can overlap the scan."""
+
+    def iter_scan_pages(self, seller_id: int) -> AsyncGenerator[list[str], None]:
+        """The seller's item IDs, one scan page (up to 100, none repeated) at a time."""
         ...
 
 
@@ -327,8 +339,8 @@ async def _search_key(api: SearchApi, seller_id: int, kind: IdKind, key: str) ->
         return ["…", "…"]
 
 
-async def _catalogue_ids(api: SearchApi, seller_id: int, total: int) -> list[str]:
-    """Every item ID of the seller, in ``ceil(total / 100)`` requests either way.
+async def _catalogue_ids(api: SearchApi, seller_id: int, total: int) -> list[str] | None:
+    """Every item ID of the seller by concurrent offset pages, or None when only a scan reaches them.
 
     Up to 1000 items, offset pages can be fetched concurrently; beyond that only the scan
     reaches them, and its pages are sequential (each answer carries the next scroll id).
@@ -338,7 +350,45 @@ async def _catalogue_ids(api: SearchApi, seller_id: int, total: int) -> list[str
             return await api.search_item_ids(seller_id)
         except SearchLimitError:
             pass  # the catalogue grew past the cap since the count: scan it
-    return await api.scan_item_ids(seller_id)
+    return None
+
+
+async def scan_and_fetch(
+    api: SearchApi, seller_id: int, items: dict[str, Item], missing: set[str], *, concurrency: int
+) -> list[str]:
+    """Scan the whole catalogue and multiget it; return every item ID in scan order.
+
+    With a client that hands out scan pages one at a time, each page's multigets start as soon
+    as it arrives, while the next page is requested: the sequential scan no longer leaves the
+    rate budget idle. At most ``concurrency`` pages are being fetched at once; a slower fetch
+    holds the scan back rather than piling up requests.
+    """
+    if not isinstance(api, ScanPagesApi):
+        every = await api.scan_item_ids(seller_id)
+        await fetch_items(api, every, items, missing)
+        return every
+    every = []
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def fetch(page: list[str]) -> None:
+        try:
+            await fetch_items(api, page, items, missing)
+        finally:
+            gate.release()
+
+    try:
+        async with asyncio.TaskGroup() as group, contextlib.aclosing(api.iter_scan_pages(seller_id)) as pages:
+            async for page in pages:
+                every.extend(page)
+                await gate.acquire()
+                group.create_task(fetch(page))
+    except BaseExceptionGroup as failures:
+        # Report the failure itself (an APIError…), as the sequential version would.
+        first: BaseException = failures
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
+    return every
 
 
 async def resolve_rows(
@@ -364,8 +414,12 @@ async def resolve_rows(
     found_by_key: dict[tuple[IdKind, str], list[str]] = {}
     catalogue: dict[str, list[Item]] = {}
     if strategy is Strategy.SCAN:
-        every_id = await _catalogue_ids(api, seller_id, total or 0)
-        await fetch_items(api, every_id, items, missing)
+        listed = await _catalogue_ids(api, seller_id, total or 0)
+        if listed is None:
+            every_id = await scan_and_fetch(api, seller_id, items, missing, concurrency=concurrency)
+        else:
+            every_id = listed
+            await fetch_items(api, every_id, items, missing)
         catalogue = index_catalogue(items[i] for i in dict.fromkeys(every_id) if i in items)
     elif strategy is Strategy.SEARCH:
         ordered = sorted(keys)

@@ -8,7 +8,7 @@ application's budget. Writes are single ``PUT``/``POST`` calls returning the upd
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
@@ -156,6 +156,10 @@ class MeliClient:
         self._requester = Requester(
             self._transport, provider, self.limiter, retry or RetryPolicy(), on_call=on_call, sleep=sleep
         )
+        # Product Ads advertisers of the account: one call answers for every site, and they do
+        # not change during a run, so the first answer serves every later get_advertiser().
+        self._advertisers: list[Advertiser] | None = None
+        self._advertisers_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"MeliClient(api_url={self.config.api_url!r}, rate={self.limiter.rate!r})"
@@ -351,14 +355,19 @@ class MeliClient:
         ids = self._results(first) + [i for page, _ in rest for i in self._results(page)]
         return list(dict.fromkeys(ids))
 
-    async def scan_item_ids(self, seller_id: int | str, **filters: FilterValue) -> list[str]:
-        """Every matching item id via ``search_type=scan`` (no 1000 cap), following ``scroll_id``.
+    async def iter_scan_pages(
+        self, seller_id: int | str, **filters: FilterValue
+    ) -> AsyncGenerator[list[str], None]:
+        """Yield the matching item ids page by page (``search_type=scan``, pages of 100).
 
-        Pages are sequential by nature: each answer carries the next scroll id. Stops when the
-        scroll id is null or a page is empty.
+        Scan pages are sequential by nature (each answer carries the next ``scroll_id``), so a
+        caller that fetches each page's items while the next page is requested overlaps the
+        two instead of waiting for the whole scan. Ids already yielded are not yielded again;
+        an empty page ends the scan without being yielded. Stops when the scroll id is null or
+        a page is empty.
         """
         base = {**_filters(filters), "search_type": "scan", "limit": SEARCH_PAGE_LIMIT}
-        ids: list[str] = []
+        seen: set[str] = set()
         scroll_id: str | None = None
         while True:
             params: dict[str, str | int] = dict(base)
@@ -366,12 +375,21 @@ class MeliClient:
                 params["scroll_id"] = scroll_id
             page, _ = await self._search_page(seller_id, params)
             results = self._results(page)
-            ids.extend(results)
+            fresh = [i for i in dict.fromkeys(results) if i not in seen]
+            seen.update(fresh)
+            if fresh:
+                yield fresh
             next_scroll = page.get("scroll_id")
             if not results or not next_scroll:
-                break
+                return
             scroll_id = str(next_scroll)
-        return list(dict.fromkeys(ids))
+
+    async def scan_item_ids(self, seller_id: int | str, **filters: FilterValue) -> list[str]:
+        """Every matching item id via ``search_type=scan`` (no 1000 cap), following ``scroll_id``.
+
+        The pages of :meth:`iter_scan_pages`, joined.
+        """
+        return [i async for page in self.iter_scan_pages(seller_id, **filters) for i in page]
 
     async def count_items(self, seller_id: int | str, **filters: FilterValue) -> int:
         """How many items match (``paging.total`` of a ``limit=1`` search)."""
@@ -459,6 +477,16 @@ class MeliClient:
                 orders.setdefault(order.id, order)
         return list(orders.values())
 
+    async def count_orders(self, seller_id: int | str, statuses: Sequence[str] = ("paid",)) -> int:
+        """How many orders of the seller are in ``statuses`` (``paging.total`` of a ``limit=1`` search).
+
+        Lets a caller choose between one seller-wide listing and one search per item by
+        request count instead of by guess.
+        """
+        params = _filters({"seller": str(seller_id), "order.status": ",".join(statuses) or None})
+        data, response = await self._get("/orders/search", {**params, "limit": 1, "offset": 0})
+        return self._total(self._dict(data, response))
+
     async def get_shipment(self, shipment_id: int | str) -> Shipment:
         """A shipment in the new format (``x-format-new: true``)."""
         data, response = await self._get(f"/shipments/{shipment_id}", headers={"x-format-new": "true"})
@@ -494,10 +522,28 @@ class MeliClient:
         """Every unanswered question the authenticated seller received."""
         return await self._questions("/my/received_questions/search", {"status": "UNANSWERED"})
 
+    async def count_unanswered_questions(self) -> int:
+        """How many unanswered questions the seller has (``total`` of a ``limit=1`` search)."""
+        data, response = await self._get(
+            "/my/received_questions/search", {"status": "UNANSWERED", "limit": 1, "offset": 0}
+        )
+        return self._total(self._dict(data, response))
+
     # -- Product Ads --------------------------------------------------------------------------------
 
-    async def get_advertiser(self, site_id: str) -> Advertiser | None:
-        """The account's Product Ads advertiser on ``site_id``; None without Product Ads (404)."""
+    async def get_advertisers(self, *, refresh: bool = False) -> list[Advertiser]:
+        """Every Product Ads advertiser of the account, all sites in one call; empty without
+        Product Ads (404).
+
+        The answer is kept for the client's lifetime (``refresh=True`` asks again); concurrent
+        callers share one request. A 403 (no Advertising permission) is raised and not kept.
+        """
+        async with self._advertisers_lock:
+            if self._advertisers is None or refresh:
+                self._advertisers = await self._fetch_advertisers()
+            return list(self._advertisers)
+
+    async def _fetch_advertisers(self) -> list[Advertiser]:
         try:
             data, response = await self._get(
                 "/advertising/advertisers",
@@ -505,12 +551,23 @@ class MeliClient:
                 headers={"Api-Version": ADVERTISERS_API_VERSION},
             )
         except NotFoundError:
-            return None
-        for raw in self._dict(data, response).get("advertisers") or []:
-            advertiser = self._model(Advertiser, raw, response)
-            if advertiser.site_id is None or advertiser.site_id.upper() == site_id.upper():
-                return advertiser
-        return None
+            # ML answers 404 ("No permissions found for user_id") when the account has no ads.
+            return []
+        return [
+            self._model(Advertiser, raw, response)
+            for raw in self._dict(data, response).get("advertisers") or []
+        ]
+
+    async def get_advertiser(self, site_id: str) -> Advertiser | None:
+        """The account's Product Ads advertiser on ``site_id``; None without Product Ads.
+
+        Served from :meth:`get_advertisers`, so asking for several sites costs one request. An
+        advertiser without a ``site_id`` stands for any site, but one naming the site wins.
+        """
+        every = await self.get_advertisers()
+        exact = (a for a in every if a.site_id is not None and a.site_id.upper() == site_id.upper())
+        wildcard = (a for a in every if a.site_id is None)
+        return next(exact, None) or next(wildcard, None)
 
     async def search_ad_groups(
         self, site_id: str, advertiser_id: int | str, item_ids: Sequence[str]

@@ -115,8 +115,10 @@ def _chart(ws: Worksheet, first_row: int, title: str, count_header: str) -> None
         point.graphicalProperties.solidFill = _BAR_COLOURS[result]
         point.graphicalProperties.line.solidFill = _BAR_COLOURS[result]
         series.dPt.append(point)
-    series.dLbls = DataLabelList()
-    series.dLbls.showVal = True
+    # Only the number on each bar (some readers default the other label parts to on).
+    series.dLbls = DataLabelList(
+        showVal=True, showSerName=False, showCatName=False, showLegendKey=False, showPercent=False
+    )
     chart.height = 8.5
     chart.width = 15
     ws.add_chart(chart, "D4")
@@ -137,6 +139,12 @@ def write_report_sheet(workbook: Workbook, run: RunRecord, language: str = "en")
     t = Texts(language)
     ws = _sheet(workbook)
     ws.sheet_properties.tabColor = "28508C"
+    # Printed (or exported to PDF), the sheet fits one page wide, tables and chart together.
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_area = "A1:M60"
     ws.column_dimensions["A"].width = 46
     ws.column_dimensions["B"].width = 26
 
