@@ -218,6 +218,7 @@ def templates_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+@cache
 def normalise_language(lang: str | None) -> str:
     """``zh-CN``, ``es_MX``, ``PT-br``, ``中文``… → one of :data:`LANGUAGES` (else ``en``)."""
     text = (lang or "").strip().lower().replace("_", "-")
@@ -249,6 +250,7 @@ def _load(lang: str) -> dict[str, object]:
     return data
 
 
+@cache
 def texts(code: Code, lang: str) -> CodeText:
     """Message and remedy of ``code`` in ``lang`` (normalised; unknown languages fall back to en).
 
@@ -260,6 +262,7 @@ def texts(code: Code, lang: str) -> CodeText:
     return CodeText(message=str(entry["message"]), remedy=str(entry["remedy"]))
 
 
+@cache
 def ui_text(key: str, lang: str) -> str:
     """A short interface word from the catalogue file (``also``, ``severity.error``…)."""
     table = _load(normalise_language(lang))["ui"]
@@ -274,6 +277,7 @@ def describe(code: Code, lang: str, detail: str = "") -> tuple[str, str]:
     return message, text.remedy
 
 
+@cache
 def severity_rank(code: Code) -> tuple[int, int]:
     """Sort key, highest first: severity, then whether it blocks the write."""
     facts = CATALOGUE[code]

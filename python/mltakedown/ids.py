@@ -100,6 +100,7 @@ _URL_USER_PRODUCT_RE = re.compile(
 )
 _CATALOGUE_PATH_RE = re.compile(rf"/P/({_PREFIX_ALT})-?(\d{{{ITEM_DIGITS[0]},{ITEM_DIGITS[1]}}})(?!\d)")
 _SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?E[+-]?\d+$", re.IGNORECASE)
+_SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _URL_HINT_RE = re.compile(r"^(?:https?://|www\.)|mercadoli[bv]re\.", re.IGNORECASE)
 # Whitespace a paste can carry inside an ID: ordinary spaces, NBSP, narrow NBSP, ideographic space,
 # zero-width characters (NFKC maps most of these to U+0020, but not the zero-width ones).
@@ -364,7 +365,7 @@ def _id_type_issues(actual: IdKind, id_type: str, shown: str) -> list[IdIssue]:
 def _from_permalink(text: str, id_type: str) -> Identifier:
     """A URL: a listing (item ID in the path), a user product page or a catalogue page."""
     url = nfkc(unquote(text)).strip()
-    if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
+    if not _SCHEME_RE.match(url):
         url = "https://" + url
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()

@@ -15,7 +15,7 @@ from mltakedown.engine.resolve import Resolution
 from mltakedown.ids import IdKind
 from mltakedown.meli.models import AdGroup, Advertiser, Question, Shipment
 
-from .engine_fakes import FakeApi, item, order, variation
+from .engine_fakes import FakeApi, FullFakeApi, item, order, variation
 
 SELLER = 1001
 
@@ -124,6 +124,68 @@ async def test_ads_one_advertiser_per_site_and_chunks_of_50() -> None:
     assert api.calls["advertiser"] == 2  # MLM and MLB (MLB has none: no ad search there)
     assert api.calls["ad_groups"] == 3  # 120 MLM items in chunks of 50
     assert details.ad_groups["MLM100"].id == "AG2"  # the active group is the one that spends
+
+
+async def test_real_counts_pick_seller_wide_where_the_assumption_would_not() -> None:
+    # 20 items: the assumed 1,000 paid orders (20 pages of 50) would not beat 20 per-item
+    # searches; the real count (3 orders, one page) does.
+    items_ = [item(f"MLM{100 + n}") for n in range(20)]
+    orders = [order(n, f"MLM{100 + n}", 1000 + n) for n in range(3)]
+    questions = [Question(id=n, item_id=f"MLM{100 + n}", status="UNANSWERED") for n in range(2)]
+    guessed, counted = FakeApi().add(*items_), FullFakeApi().add(*items_)
+    for api in (guessed, counted):
+        api.orders, api.questions = list(orders), list(questions)
+        api.shipments = {1000 + n: shipment(1000 + n, "handling") for n in range(3)}
+    by_guess = await read_details(
+        guessed, SELLER, items_, {i.id: i for i in items_}, set(), catalogue_known=True
+    )
+    by_count = await read_details(
+        counted, SELLER, items_, {i.id: i for i in items_}, set(), catalogue_known=True
+    )
+    assert by_guess.strategies == {"orders": "item", "questions": "seller"}
+    assert by_count.strategies == {"orders": "seller", "questions": "seller"}
+    assert by_guess.pending == by_count.pending and by_guess.questions == by_count.questions
+    assert guessed.calls["orders"] == 20
+    assert counted.calls["count_orders"] == counted.calls["count_questions"] == 1
+    assert counted.calls["orders"] == 1  # count + one page instead of 20 searches
+
+
+async def test_a_large_order_history_makes_per_item_cheaper() -> None:
+    # 200 items: assumed 1,000 orders say seller-wide (20 pages); a real 12,000 (240 pages) says
+    # per item (200 searches), and the count is what tells them apart.
+    items_ = [item(f"MLM{100 + n}") for n in range(200)]
+    api = FullFakeApi().add(*items_)
+    api.orders = [order(n, f"MLB{n}", None) for n in range(12_000)]
+    details = await read_details(api, SELLER, items_, {i.id: i for i in items_}, set(), catalogue_known=True)
+    assert details.strategies["orders"] == "item"
+    assert api.calls["count_orders"] == 1 and api.calls["orders"] == 200
+    assert not details.pending
+
+
+async def test_two_items_are_not_worth_a_count() -> None:
+    api = FullFakeApi().add(item("MLM1"), item("MLM2"))
+    items_ = dict(api.items)
+    await read_details(api, SELLER, list(items_.values()), items_, set(), catalogue_known=True)
+    assert api.calls["count_orders"] == api.calls["count_questions"] == 0
+
+
+async def test_ads_all_advertisers_in_one_call() -> None:
+    api = FullFakeApi().add(*(item(f"MLM{100 + n}") for n in range(120)), item("MLB1"), item("MCO1"))
+    api.advertisers = {"MLM": Advertiser(advertiser_id=9, site_id="MLM")}
+    api.ad_groups = [AdGroup(id="AG2", status="active", item_ids=["MLM100", "MLM101"])]
+    items = dict(api.items)
+    details = await read_details(api, SELLER, list(items.values()), items, set(), catalogue_known=True)
+    assert api.calls["advertisers"] == 1 and api.calls["advertiser"] == 0  # three sites, one call
+    assert api.calls["ad_groups"] == 3  # MLM only: MLB and MCO have no advertiser
+    assert details.ad_groups["MLM101"].id == "AG2"
+
+
+async def test_an_advertiser_without_site_serves_every_site() -> None:
+    api = FullFakeApi().add(item("MLM1"), item("MLB1"))
+    api.advertisers = {"": Advertiser(advertiser_id=9)}
+    items = dict(api.items)
+    await read_details(api, SELLER, list(items.values()), items, set(), catalogue_known=True)
+    assert api.calls["advertisers"] == 1 and api.calls["ad_groups"] == 2
 
 
 async def test_catalogue_sibling_found_by_reverse_relation() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from mltakedown.codes import Code
@@ -15,8 +17,9 @@ from mltakedown.engine.resolve import (
     worth_counting,
 )
 from mltakedown.ids import Identifier, IdKind
+from mltakedown.meli.errors import ServerError
 
-from .engine_fakes import FakeApi, item, variation
+from .engine_fakes import FakeApi, Fetched, FullFakeApi, item, variation
 
 SELLER = 1001
 
@@ -175,3 +178,37 @@ async def test_same_answer_by_search_or_scan(value: str) -> None:
     assert by_search.strategy is Strategy.SEARCH and by_scan.strategy is Strategy.SCAN
     a, b = by_search.resolutions[5], by_scan.resolutions[5]
     assert (a.item_id, a.variation_id) == (b.item_id, b.variation_id)
+
+
+# -- scan pages overlapped with multigets ------------------------------------------------------
+
+
+async def test_multigets_overlap_the_scan_pages_over_1000_items() -> None:
+    api = FullFakeApi().add(*(item(f"MLM{10_000 + n}", sku=f"S{n}") for n in range(1100)))
+    out = await resolve_rows(api, SELLER, [(5 + n, sku(f"S{n}")) for n in range(200)])
+    assert out.strategy is Strategy.SCAN
+    assert out.resolutions[5].item_id == "MLM10000" and out.resolutions[204].item_id == "MLM10199"
+    assert len(out.items) == 1100
+    # Same requests as the sequential scan (count + 11 pages + 55 multigets) ...
+    assert api.calls["scan"] == 11 and api.calls["search"] == 0
+    assert api.requests == 1 + 11 + 55
+    # ... but the first page's items are fetched before the scan is over, not after it.
+    last_scan = max(n for n, e in enumerate(api.events) if e == "scan")
+    assert api.events.index("multiget") < last_scan
+
+
+async def test_a_failed_multiget_during_the_scan_raises_the_error_itself() -> None:
+    class Failing(FullFakeApi):
+        async def get_items(self, ids: Sequence[str]) -> list[Fetched]:
+            raise ServerError("boom", status_code=500, error="internal_error")
+
+    api = Failing().add(*(item(f"MLM{10_000 + n}", sku=f"S{n}") for n in range(1100)))
+    with pytest.raises(ServerError):
+        await resolve_rows(api, SELLER, [(5 + n, sku(f"S{n}")) for n in range(200)])
+
+
+async def test_up_to_1000_items_are_listed_by_concurrent_offset_pages_not_scanned() -> None:
+    api = FullFakeApi().add(*(item(f"MLM{1000 + n}", sku=f"S{n}") for n in range(300)))
+    out = await resolve_rows(api, SELLER, [(5 + n, sku(f"S{n}")) for n in range(300)])
+    assert out.strategy is Strategy.SCAN and api.calls["scan"] == 0
+    assert api.requests == 1 + 3 + 15

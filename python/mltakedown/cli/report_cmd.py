@@ -13,13 +13,10 @@ import typer
 from rich.console import Console
 
 from mltakedown.book.errors import WorkbookError
-from mltakedown.book.xlsx import XlsxWorkbook
-from mltakedown.engine.journal import state_dir
-from mltakedown.report.collect import CollectError, collect_run
+from mltakedown.report.collect import CollectError
 from mltakedown.report.fonts import FontNotFoundError
-from mltakedown.report.output import write_documents
+from mltakedown.report.output import make_report
 from mltakedown.report.record import verify_record
-from mltakedown.report.sheet import write_report_sheet
 from mltakedown.report.sites import LANGUAGES
 from mltakedown.report.texts import TemplateError
 from mltakedown.report.workbook_read import WorkbookReadError
@@ -72,16 +69,11 @@ def report(
     """Write takedown confirmations (PDF + editable), appeal packs and the workbook's Report sheet."""
     languages = _languages(lang)
     try:
-        record = collect_run(file, run)
-        folder = out if out is not None else state_dir(file) / "reports"
-        files = write_documents(record, folder, languages, workbook=file)
-        if sheet:
-            book = XlsxWorkbook.open(file)
-            write_report_sheet(book.wb, record, book.language)
-            book.save()
+        made = make_report(file, languages=languages, out_dir=out, run_id=run, sheet=sheet)
     except (CollectError, WorkbookReadError, WorkbookError, FontNotFoundError, TemplateError, OSError) as exc:
         err_console.print(f"[bold red]Error:[/] {exc}")
         raise typer.Exit(EXIT_BAD_FILE) from exc
+    record, files = made.run, made.files
     done = sum(1 for row in record.rows if row.was_written)
     console.print(
         f"Run [bold]{record.run_id}[/] ({record.stage}): {done} of {len(record.rows)} rows changed; "

@@ -25,6 +25,7 @@ from mltakedown.engine.execute import CallLog
 from mltakedown.engine.model import StageReport
 from mltakedown.meli.client import MeliClient
 from mltakedown.meli.config import ClientConfig
+from mltakedown.report.output import ReportResult, make_report
 from mltakedown.sandbox import SandboxOptions, create_app, serve_in_thread
 from mltakedown.sandbox import seed as S
 
@@ -106,6 +107,7 @@ class DemoResult:
     rows: list[DemoRow] = field(default_factory=list)
     first_row: int = L.FIRST_DATA_ROW
     restored_rows: list[int] = field(default_factory=list)
+    report: ReportResult | None = None
 
 
 def fill_workbook(path: Path, rows: Sequence[DemoRow], settings: dict[str, CellValue]) -> None:
@@ -203,4 +205,6 @@ def run_demo(out_dir: Path, *, lang: str = "en", progress: Progress | None = Non
     with serve_in_thread(app) as base_url:
         say(f"Sandbox serving on {base_url}")
         asyncio.run(_stages(path, base_url, result, say))
+    say("Report: confirmations, appeal packs and the Report sheet for the execute run")
+    result.report = make_report(path, run_id=result.reports[3].run_id)
     return result

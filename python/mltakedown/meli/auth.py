@@ -4,9 +4,12 @@ token providers the client asks for a bearer token.
 The refresh token is single-use and rotates on every refresh (ml-api.md §1), so
 :class:`TokenManager`:
 
-* serialises refreshes per account alias with an ``asyncio.Lock``;
-* re-reads the store *inside* the lock: a caller that waited while another refreshed finds a
-  new access token there and uses it instead of spending the (now dead) old refresh token;
+* serialises refreshes per account alias with an ``asyncio.Lock`` (tasks of this process) and
+  an OS file lock per alias in the config directory (other processes: Excel's ``RunPython``
+  and the CLI may refresh the same account at the same moment; see :mod:`.filelock`);
+* re-reads the store *inside* both locks: a caller that waited while another refreshed (in
+  this process or another) finds a new access token there and uses it instead of spending
+  the (now dead) old refresh token;
 * saves the rotated token set *before* handing out the new access token, so a crash can never
   leave the only valid refresh token in memory.
 
@@ -25,6 +28,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlencode
 
@@ -32,7 +36,8 @@ import httpx
 
 from mltakedown.meli.constants import DEFAULT_API_URL, TOKEN_EXPIRY_SKEW
 from mltakedown.meli.errors import APIConnectionError, TokenError, api_error_from_response
-from mltakedown.meli.tokens import TokenSet, TokenStore
+from mltakedown.meli.filelock import DEFAULT_LOCK_TIMEOUT, FileLock, lock_file_name
+from mltakedown.meli.tokens import FileTokenStore, TokenSet, TokenStore, config_dir
 from mltakedown.meli.transport import map_transport_errors
 
 __all__ = [
@@ -258,6 +263,10 @@ class TokenManager:
 
     ``http`` is the client used for the token endpoint; ``MeliClient`` fills it with its own
     client when left empty, so the sandbox and tests reach the same host.
+
+    ``lock_dir`` holds the per-alias refresh lock files shared by every process; by default the
+    folder of a :class:`FileTokenStore`'s file, else the config directory (``config_dir()``,
+    read when a refresh happens so ``MLTAKEDOWN_CONFIG_DIR`` is honoured).
     """
 
     def __init__(
@@ -268,12 +277,16 @@ class TokenManager:
         http: httpx.AsyncClient | None = None,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        lock_dir: Path | None = None,
+        lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
         self.store = store
         self.alias = alias
         self.app = app
         self.http = http
         self._now = now
+        self._lock_dir = lock_dir
+        self._lock_timeout_s = lock_timeout_s
         self._current: TokenSet | None = None
         self.refresh_count = 0
         """How many refresh calls this manager made (for tests and diagnostics)."""
@@ -290,6 +303,13 @@ class TokenManager:
         """Use ``http`` for the token endpoint unless a client was given explicitly."""
         if self.http is None:
             self.http = http
+
+    def lock_path(self) -> Path:
+        """The file whose OS lock serialises this alias's refreshes across processes."""
+        folder = self._lock_dir
+        if folder is None:
+            folder = self.store.path.parent if isinstance(self.store, FileTokenStore) else config_dir()
+        return folder / lock_file_name(self.alias)
 
     def _load(self) -> TokenSet:
         tokens = self.store.load(self.alias)
@@ -317,36 +337,41 @@ class TokenManager:
                 code="no_refresh",
                 alias=self.alias,
             )
-        async with _alias_lock(self.alias):
-            # Re-read inside the lock: whoever held it before us may have refreshed already.
-            stored = self._load()
-            fresh_enough = not stored.expired(skew_seconds=TOKEN_EXPIRY_SKEW, now=self._now())
-            if stored.access_token != stale and fresh_enough:
-                self._current = stored
-                return stored.access_token
-            if not stored.refresh_token:
-                raise TokenError(
-                    f"account {self.alias!r} has no refresh token; log it in again",
-                    code="no_refresh",
-                    alias=self.alias,
-                )
-            try:
-                new = await self.app.refresh(stored.refresh_token, http=self.http)
-            except TokenError as exc:
-                exc.alias = self.alias
-                raise
-            self.refresh_count += 1
-            if new.refresh_token is None:
-                # Keep the old one rather than lose the grant; ML normally always rotates.
-                new = TokenSet(
-                    access_token=new.access_token,
-                    refresh_token=stored.refresh_token,
-                    expires_at=new.expires_at,
-                    user_id=new.user_id or stored.user_id,
-                    scope=new.scope or stored.scope,
-                )
-            # Persist BEFORE use: the old refresh token is dead from now on.
-            self.store.save(self.alias, new)
-            self._current = new
-            logger.info("refreshed the access token of account %r", self.alias)
-            return new.access_token
+        # In-process tasks queue on the asyncio lock; other processes on the file lock.
+        async with _alias_lock(self.alias), FileLock(self.lock_path(), timeout_s=self._lock_timeout_s):
+            return await self._refresh_locked(self.app, stale)
+
+    async def _refresh_locked(self, app: OAuthApp, stale: str | None) -> str:
+        """Re-read the store, refresh unless someone else just did, save: under both locks."""
+        # Re-read inside the lock: whoever held it before us may have refreshed already.
+        stored = self._load()
+        fresh_enough = not stored.expired(skew_seconds=TOKEN_EXPIRY_SKEW, now=self._now())
+        if stored.access_token != stale and fresh_enough:
+            self._current = stored
+            return stored.access_token
+        if not stored.refresh_token:
+            raise TokenError(
+                f"account {self.alias!r} has no refresh token; log it in again",
+                code="no_refresh",
+                alias=self.alias,
+            )
+        try:
+            new = await app.refresh(stored.refresh_token, http=self.http)
+        except TokenError as exc:
+            exc.alias = self.alias
+            raise
+        self.refresh_count += 1
+        if new.refresh_token is None:
+            # Keep the old one rather than lose the grant; ML normally always rotates.
+            new = TokenSet(
+                access_token=new.access_token,
+                refresh_token=stored.refresh_token,
+                expires_at=new.expires_at,
+                user_id=new.user_id or stored.user_id,
+                scope=new.scope or stored.scope,
+            )
+        # Persist BEFORE use: the old refresh token is dead from now on.
+        self.store.save(self.alias, new)
+        self._current = new
+        logger.info("refreshed the access token of account %r", self.alias)
+        return new.access_token

@@ -70,3 +70,42 @@ def write_documents(
     # The letter and the snapshot copies are the same files for every language: list them once.
     files.appeals = list(dict.fromkeys(files.appeals))
     return files
+
+
+@dataclass(slots=True)
+class ReportResult:
+    """What :func:`make_report` produced: the run it described and the files it wrote."""
+
+    run: RunRecord
+    files: ReportFiles
+    sheet_written: bool
+
+
+def make_report(
+    workbook: Path,
+    *,
+    languages: Sequence[str | None] = (None,),
+    out_dir: Path | None = None,
+    run_id: str = "",
+    sheet: bool = True,
+) -> ReportResult:
+    """The Report stage on a saved workbook: collect the run from the workbook, journal and
+    snapshots, write the documents (beside the workbook unless ``out_dir``), and the Report sheet.
+
+    Used by the ``report`` command, the demo and the ribbon's Report button alike.
+    """
+    # Imported here: the workbook adapter pulls in the layout and openpyxl styles, which the
+    # document writers alone do not need.
+    from mltakedown.book.xlsx import XlsxWorkbook
+    from mltakedown.engine.journal import state_dir
+    from mltakedown.report.collect import collect_run
+    from mltakedown.report.sheet import write_report_sheet
+
+    record = collect_run(workbook, run_id)
+    folder = out_dir if out_dir is not None else state_dir(workbook) / "reports"
+    files = write_documents(record, folder, languages, workbook=workbook)
+    if sheet:
+        book = XlsxWorkbook.open(workbook)
+        write_report_sheet(book.wb, record, book.language)
+        book.save()
+    return ReportResult(run=record, files=files, sheet_written=sheet)
