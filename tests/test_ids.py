@@ -163,6 +163,16 @@ def test_a_catalogue_page_is_flagged_as_not_a_listing() -> None:
     assert [w.code for w in ident.warnings] == [Code.CATALOGUE_PRODUCT]
 
 
+def test_a_catalogue_link_names_the_offer_it_was_copied_from_without_using_it() -> None:
+    ident = recognise(
+        "https://www.mercadolibre.com.ar/celular/p/MLA20021576?pdp_filters=item_id:MLA832998780"
+    )
+    assert ident is not None and ident.kind is IdKind.CATALOGUE_PRODUCT
+    assert [(w.code, w.detail) for w in ident.warnings] == [
+        (Code.CATALOGUE_PRODUCT, "MLA20021576 (item_id MLA832998780)")
+    ]
+
+
 def test_a_link_without_an_id_is_flagged_not_guessed() -> None:
     ident = recognise("https://www.mercadolibre.com.mx/ofertas")
     assert ident is not None
@@ -247,3 +257,18 @@ def test_empty_cells_are_not_identifiers() -> None:
     assert recognise(None) is None
     assert recognise("   ") is None
     assert recognise(unicodedata.normalize("NFKC", "\u3000")) is None
+
+
+@given(
+    st.sampled_from([*SITE_PREFIXES, "MLX", "ML", "MLMM", "XYZ"]),
+    st.text("0123456789", min_size=1, max_size=16),
+    st.sampled_from(["", "A", "-1", ".5", "/2", "_X", " B"]),
+)
+def test_near_item_ids_are_items_only_with_exactly_the_shape(prefix: str, digits: str, suffix: str) -> None:
+    text = prefix + digits + suffix
+    ident = recognise(text)
+    assert ident is not None
+    exact = prefix in SITE_PREFIXES and ITEM_DIGITS[0] <= len(digits) <= ITEM_DIGITS[1] and not suffix
+    assert (ident.kind is IdKind.ITEM) == exact
+    if ident.kind is IdKind.SKU:
+        assert ident.value == text

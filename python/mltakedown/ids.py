@@ -100,6 +100,7 @@ _URL_USER_PRODUCT_RE = re.compile(
 )
 _CATALOGUE_PATH_RE = re.compile(rf"/P/({_PREFIX_ALT})-?(\d{{{ITEM_DIGITS[0]},{ITEM_DIGITS[1]}}})(?!\d)")
 _SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?E[+-]?\d+$", re.IGNORECASE)
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")  # exactly Unicode category Cc
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _URL_HINT_RE = re.compile(r"^(?:https?://|www\.)|mercadoli[bv]re\.", re.IGNORECASE)
 # Whitespace a paste can carry inside an ID: ordinary spaces, NBSP, narrow NBSP, ideographic space,
@@ -231,7 +232,7 @@ def parse_user_product_id(text: str) -> str | None:
 
 def has_control_chars(text: str) -> bool:
     """Whether ``text`` holds control characters (C0/C1, incl. tab and line breaks)."""
-    return any(unicodedata.category(ch) == "Cc" for ch in text)
+    return _CONTROL_RE.search(text) is not None
 
 
 def looks_like_link(text: str) -> bool:
@@ -378,7 +379,11 @@ def _from_permalink(text: str, id_type: str) -> Identifier:
     catalogue = _CATALOGUE_PATH_RE.search(where)
     if catalogue:
         value = catalogue.group(1) + catalogue.group(2)
-        issues.append(IdIssue(Code.CATALOGUE_PRODUCT, value))
+        # A catalogue link copied from one seller's offer carries that listing in the query
+        # (``?pdp_filters=item_id:MLA…``): name it so the user can paste it, but do not guess.
+        offer = _URL_ITEM_RE.search((parts.query + "#" + parts.fragment).upper())
+        detail = f"{value} (item_id {offer.group(1)}{offer.group(2)})" if offer else value
+        issues.append(IdIssue(Code.CATALOGUE_PRODUCT, detail))
         return Identifier(
             IdKind.CATALOGUE_PRODUCT, value, value[:3], IdSource.PERMALINK, _sites(issues, value, domain_site)
         )

@@ -14,7 +14,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from typer.testing import CliRunner
 
 from mltakedown.book import layout as L
-from mltakedown.book.xlsx import XlsxWorkbook, create_workbook
+from mltakedown.book.xlsx import XlsxWorkbook, create_workbook, upgrade_workbook
 from mltakedown.cli import workbook_cmd
 from mltakedown.engine.check import check_rows
 
@@ -124,3 +124,13 @@ def test_the_xlsm_builder_output_survives_check(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert sha256(zip_member(path, "xl/vbaProject.bin")) == vba_hash
     assert ribbon_relationships(path) == rels
+
+
+def test_upgrade_keeps_vba_and_ribbon_too(tmp_path: Path) -> None:
+    path = _xlsm(tmp_path, ribbon14=True)
+    vba_hash = sha256(zip_member(path, "xl/vbaProject.bin"))
+    report = upgrade_workbook(path)
+    assert not report.changed  # already current: only the Codes sheet is refreshed
+    assert sha256(zip_member(path, "xl/vbaProject.bin")) == vba_hash
+    assert ribbon_relationships(path) == [(RIBBON_2007, "customUI/customUI14.xml")]
+    assert [r.values["identifier"] for r in XlsxWorkbook.open(path).read_rows()] == [r[0] for r in ROWS]

@@ -23,6 +23,7 @@ from mltakedown.engine.ops import open_api, plan, pull
 from mltakedown.engine.plan import is_current, load_plan
 from mltakedown.meli import ClientConfig, MeliClient, TokenSet
 from mltakedown.sandbox import SandboxOptions, World, create_app, serve_in_thread
+from mltakedown.sandbox.search import matching_item_ids
 from mltakedown.sandbox.seed import CLIENT_ID, SELLER_A, TOKEN_A, TOKEN_B, TRICKY
 
 pytestmark = pytest.mark.slow
@@ -392,3 +393,32 @@ async def test_open_api_uses_the_access_token_or_the_workbooks_login(
     # An empty alias is the default login: here the only account there is.
     async with open_api(BookSettings(), config=elsewhere, store=store, accounts=accounts) as api:
         assert (await api.me()).id == 2002
+
+
+async def test_large_catalogue_plan_counts_scans_and_asks_advertisers_once(tmp_path: Path) -> None:
+    """Over 1,000 listings and rows on four sites: the catalogue is scanned (multigets overlapping
+    the scan pages), paid orders and unanswered questions are counted before being listed, and
+    one advertisers call serves every site."""
+    app = create_app(SandboxOptions(extra_items=1100))
+    world: World = app.state.world
+    generated = [it for it in world.items.values() if "ACME-GEN-" in str(it["attributes"])][:60]
+    skus = [
+        next(str(a["value_name"]) for a in it["attributes"] if a["id"] == "SELLER_SKU") for it in generated
+    ]
+    others = [TRICKY["active_mlb"], TRICKY["active_mla"], TRICKY["active_mlc"]]
+    book = book_for(tmp_path, rows(*((sku, "PAUSE") for sku in skus), *((i, "PAUSE") for i in others)))
+    with serve_in_thread(app) as url:
+        stored, report, _ = await run_plan(Sandbox(url, world), book)
+    sent = world.request_counts
+    planned = by_row(stored)
+    found = {n: row.live.item_id for n, row in planned.items() if row.live is not None}
+    assert [found.get(5 + n) for n in range(60)] == [it["id"] for it in generated]
+    assert report.counts.get("OK", 0) >= 60
+    total = len(matching_item_ids(world, SELLER_A, {}))  # what the seller's item search lists
+    assert total > 1000
+    # The count, then the scan pages of 100 and the empty page that ends the scroll.
+    assert sent["GET /users/{user_id}/items/search"] == 1 + -(-total // 100) + 1
+    assert sent["GET /items"] == -(-total // 20)  # the scanned catalogue, once; typed IDs are in it
+    assert sent["GET /advertising/advertisers"] == 1  # MLM, MLB, MLA and MLC in one call
+    # One limit=1 count each, then the seller-wide listing it showed to be cheaper (one page).
+    assert sent["GET /orders/search"] == 2 and sent["GET /my/received_questions/search"] == 2

@@ -79,7 +79,14 @@ async def test_recorded_outcomes_are_not_redone_but_still_verified(tmp_path: Pat
             code=Code.API_VALIDATION.value,
             api_error="HTTP 400 validation_error: no",
         )
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        shown: list[dict[str, int]] = []
+
+        def confirm(counts: dict[str, int]) -> bool:
+            shown.append(counts)
+            return True
+
+        await run.execute(book, h.api, confirm=confirm, plan=plan, calls=h.calls)
+        assert shown == [{"pause": 2, "already_done": 2, "rows": 2}]
         assert len(h.ok_writes(done)) == 1 and not h.ok_writes(refused)
     assert book.outcomes[2].code == Code.DONE.value
     assert book.outcomes[3].code == Code.API_VALIDATION.value

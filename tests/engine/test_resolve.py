@@ -184,7 +184,8 @@ async def test_same_answer_by_search_or_scan(value: str) -> None:
 
 
 async def test_multigets_overlap_the_scan_pages_over_1000_items() -> None:
-    api = FullFakeApi().add(*(item(f"MLM{10_000 + n}", sku=f"S{n}") for n in range(1100)))
+    api = FullFakeApi()
+    api.add(*(item(f"MLM{10_000 + n}", sku=f"S{n}") for n in range(1100)))
     out = await resolve_rows(api, SELLER, [(5 + n, sku(f"S{n}")) for n in range(200)])
     assert out.strategy is Strategy.SCAN
     assert out.resolutions[5].item_id == "MLM10000" and out.resolutions[204].item_id == "MLM10199"

@@ -161,7 +161,9 @@ def _check_takedown_dimension(path: Path, archive: zipfile.ZipFile) -> None:
     member = next((m for n, m in parts.items() if n.casefold() == L.SHEET_TAKEDOWN.casefold()), None)
     if member is None:
         raise MissingSheetError(
-            path, f"there is no {L.SHEET_TAKEDOWN!r} sheet (create one with: mltakedown new FILE)"
+            path,
+            f"there is no {L.SHEET_TAKEDOWN!r} sheet; if another sheet holds the list (with Identifier "
+            f"and Action columns) run `mltakedown upgrade {path.name}`, or start from `mltakedown new`",
         )
     if member not in archive.namelist():
         raise NotAWorkbookError(
@@ -346,14 +348,25 @@ class XlsxWorkbook:
 
     def write_outcomes(self, outcomes: Sequence[Outcome], *, stage: str) -> None:
         """Write verdicts and output values on their rows, colour the Result cell, refresh the summary."""
+        outputs = frozenset(L.OUTPUT_KEYS)
+        for outcome in outcomes:  # refuse before writing anything, so a bad batch leaves no trace
+            if outcome.row_number < L.FIRST_DATA_ROW:
+                raise WorkbookError(
+                    self._path, "an outcome names a row above the table", row=outcome.row_number
+                )
+            if not outputs.issuperset(outcome.values):
+                bad = ", ".join(sorted(set(outcome.values) - outputs))
+                raise WorkbookError(
+                    self._path,
+                    f"{bad} is not an output column; inputs are never written",
+                    row=outcome.row_number,
+                )
         self._ensure_output_columns()
         styles = self._style_templates()
         cols = self.columns
         ws = self.ws
         for outcome in outcomes:
             r = outcome.row_number
-            if r < L.FIRST_DATA_ROW:
-                raise WorkbookError(self._path, "an outcome names a row above the table", row=r)
             written = {"result", "code", "message", "remedy", *outcome.values}
             result_cell = _cell(ws, r, cols["result"])
             set_value(result_cell, outcome.result.value if outcome.result else None)
@@ -362,10 +375,6 @@ class XlsxWorkbook:
             set_value(_cell(ws, r, cols["message"]), outcome.message or None)
             set_value(_cell(ws, r, cols["remedy"]), outcome.remedy or None)
             for key, value in outcome.values.items():
-                if key not in L.OUTPUT_KEYS:
-                    raise WorkbookError(
-                        self._path, f"{key!r} is not an output column; inputs are never written", row=r
-                    )
                 set_value(_cell(ws, r, cols[key]), value)
             if outcome.clear_others:
                 for key in L.OUTPUT_KEYS:

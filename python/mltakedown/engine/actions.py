@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from typing import TypeVar
 
@@ -158,6 +159,12 @@ def normalise_word(text: object) -> str:
     return " ".join(folded.split())
 
 
+@lru_cache(maxsize=4096)
+def _normalise_text(text: str) -> str:
+    """:func:`normalise_word` for text cells, cached: a sheet repeats a handful of words."""
+    return normalise_word(text)
+
+
 def _strip_accents(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn"))
@@ -187,7 +194,7 @@ _REASONS = _table(REASON_CHOICES, REASON_SYNONYMS, Reason)
 
 
 def _lookup(table: Mapping[str, E], text: object) -> E | None:
-    key = normalise_word(text)
+    key = _normalise_text(text) if isinstance(text, str) else normalise_word(text)
     if not key:
         return None
     return table.get(key) or table.get(_strip_accents(key))

@@ -17,7 +17,7 @@ import asyncio
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mltakedown.book.ports import InputRow, Outcome, Result, WorkbookPort
@@ -46,7 +46,7 @@ from mltakedown.engine.journal import (
 )
 from mltakedown.engine.model import Plan, PlannedRow, StageReport
 from mltakedown.engine.plan import is_current, load_plan, plan_path
-from mltakedown.engine.reconcile import AD_OPS
+from mltakedown.engine.reconcile import AD_OPS, triage
 from mltakedown.engine.restore import find_takedowns, plan_restore
 from mltakedown.engine.snapshots import SnapshotStore
 from mltakedown.meli.errors import MeliError, TokenError
@@ -187,15 +187,25 @@ def _jobs_for(plan: Plan, row: PlannedRow) -> list[WriteJob]:
 
 
 def execute_counts(
-    plan: Plan, jobs: Sequence[WriteJob], skipped_rows: Sequence[PlannedRow]
+    plan: Plan,
+    jobs: Sequence[WriteJob],
+    skipped_rows: Sequence[PlannedRow],
+    states: Mapping[str, WriteState] | None = None,
 ) -> dict[str, int]:
-    """The counts the confirmation shows: writes per operation, then rows per verdict."""
+    """The counts the confirmation shows: writes per operation, rows per verdict, and — on a
+    re-run — how many writes an earlier run already did or left to reconcile."""
     counts: dict[str, int] = {}
     for job in jobs:
         counts[job.write.op.value] = counts.get(job.write.op.value, 0) + 1
     for row in skipped_rows:
         key = row_result(row).value.lower()
         counts[key] = counts.get(key, 0) + 1
+    if states:
+        sorted_ids = triage([job.write_id for job in jobs], states)
+        if done := len(sorted_ids.done) + len(sorted_ids.verify):
+            counts["already_done"] = done
+        if sorted_ids.check:
+            counts["to_reconcile"] = len(sorted_ids.check)
     counts["rows"] = len(plan.rows)
     return counts
 
@@ -348,7 +358,8 @@ async def execute(
         return checked
     plan = checked
     split = _split(plan)
-    if not confirm(execute_counts(plan, split.jobs, split.quiet)):
+    earlier = read_journal(state_dir(book.path) / JOURNAL_NAME).states()
+    if not confirm(execute_counts(plan, split.jobs, split.quiet, earlier)):
         return _refuse_run(frame, "cancelled at the confirmation")
     start: dict[str, object] = {
         "plan_id": plan.plan_id,

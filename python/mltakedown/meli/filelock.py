@@ -153,8 +153,7 @@ class FileLock:
             # took the lock, give it back, so a cancelled caller never keeps other processes out.
             with guard:
                 abandon.set()
-                if self.held:  # (a property: the thread may have set it meanwhile)
-                    self.release()
+                self.release()  # a no-op unless the thread took the lock meanwhile
             raise
 
     def release(self) -> None:
