@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mltakedown.accounts import AccountBook, LoginStart, finish_login, parse_redirect, start_login
-from mltakedown.cli import app as cli_app
 from mltakedown.cli import account_cmd
+from mltakedown.cli import app as cli_app
 from mltakedown.meli.auth import OAuthApp
 from mltakedown.meli.errors import TokenError
 from mltakedown.meli.tokens import FileTokenStore

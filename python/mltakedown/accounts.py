@@ -73,7 +73,9 @@ class AccountBook:
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
-            raise TokenError(f"cannot read the accounts file {self.path}: {exc}", code="accounts_file") from exc
+            raise TokenError(
+                f"cannot read the accounts file {self.path}: {exc}", code="accounts_file"
+            ) from exc
         return data if isinstance(data, dict) else {}
 
     def _write(self, data: dict[str, dict[str, Any]]) -> None:
@@ -143,13 +145,17 @@ def parse_redirect(pasted: str, expected_state: str) -> str:
         return text
     query = parse_qs(urlparse(text).query)
     if "error" in query:
-        raise TokenError(f"Mercado Libre refused the authorisation: {query['error'][0]}", code="access_denied")
+        raise TokenError(
+            f"Mercado Libre refused the authorisation: {query['error'][0]}", code="access_denied"
+        )
     codes = query.get("code")
     if not codes:
         raise TokenError("the pasted address has no ?code= in it", code="no_code")
     states = query.get("state")
     if states and states[0] != expected_state:
-        raise TokenError("the pasted address belongs to another login attempt (state differs)", code="bad_state")
+        raise TokenError(
+            "the pasted address belongs to another login attempt (state differs)", code="bad_state"
+        )
     return codes[0]
 
 
@@ -185,7 +191,9 @@ async def finish_login(
     return account
 
 
-def remove_account(alias: str, *, store: TokenStore | None = None, accounts: AccountBook | None = None) -> bool:
+def remove_account(
+    alias: str, *, store: TokenStore | None = None, accounts: AccountBook | None = None
+) -> bool:
     """Forget an account and delete its tokens; ``False`` when neither existed."""
     store = store or default_token_store()
     had_tokens = store.load(alias) is not None

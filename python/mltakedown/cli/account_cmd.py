@@ -23,20 +23,27 @@ accounts_app = typer.Typer(
 
 
 def login(
-    alias: Annotated[str, typer.Argument(help="A short name for the account; the workbook's Settings use it.")],
-    site: Annotated[str, typer.Option(help="The site the seller sells on (MLM, MLB, MLA, MLC, MCO, …).")] = "MLM",
+    alias: Annotated[
+        str, typer.Argument(help="A short name for the account; the workbook's Settings use it.")
+    ],
+    site: Annotated[
+        str, typer.Option(help="The site the seller sells on (MLM, MLB, MLA, MLC, MCO, …).")
+    ] = "MLM",
     client_id: Annotated[
         str | None, typer.Option(envvar="MLTAKEDOWN_CLIENT_ID", help="Your Mercado Libre application's ID.")
     ] = None,
     client_secret: Annotated[
         str | None,
-        typer.Option(envvar="MLTAKEDOWN_CLIENT_SECRET", help="Your application's secret.", show_default=False),
+        typer.Option(
+            envvar="MLTAKEDOWN_CLIENT_SECRET", help="Your application's secret.", show_default=False
+        ),
     ] = None,
     redirect_uri: Annotated[
         str, typer.Option(help="The redirect URI registered for your application.")
     ] = "https://localhost/mltakedown",
     api_url: Annotated[
-        str | None, typer.Option(envvar="MLTAKEDOWN_API_URL", help="API base URL (a sandbox URL to rehearse).")
+        str | None,
+        typer.Option(envvar="MLTAKEDOWN_API_URL", help="API base URL (a sandbox URL to rehearse)."),
     ] = None,
     auth_url: Annotated[
         str | None, typer.Option(help="Authorization page host, when not the country's own (e.g. a sandbox).")
@@ -54,7 +61,9 @@ def login(
     """
     site = site.upper()
     if site not in AUTH_HOSTS and auth_url is None:
-        raise typer.BadParameter(f"unknown site {site!r}; one of {', '.join(sorted(AUTH_HOSTS))}", param_hint="--site")
+        raise typer.BadParameter(
+            f"unknown site {site!r}; one of {', '.join(sorted(AUTH_HOSTS))}", param_hint="--site"
+        )
     if not client_id or not client_secret:
         raise typer.BadParameter(
             "give --client-id and --client-secret (or set MLTAKEDOWN_CLIENT_ID / MLTAKEDOWN_CLIENT_SECRET)"

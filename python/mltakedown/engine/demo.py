@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from mltakedown.book import layout as L
 from mltakedown.book.ports import CellValue
@@ -89,10 +89,18 @@ def demo_rows() -> list[DemoRow]:
         ),
         DemoRow(t["active_mco"], "DELETE", shows="DELETE without Confirm: refused offline"),
         DemoRow(123, "PAUSE", reason="Stock-out", reference="", shows="Excel turned SKU 00123 into 123"),
-        DemoRow("https://www.mercadolibre.com.ar/p/MLA20021576", "PAUSE", shows="a catalogue page, not a listing"),
+        DemoRow(
+            "https://www.mercadolibre.com.ar/p/MLA20021576", "PAUSE", shows="a catalogue page, not a listing"
+        ),
         DemoRow(t["catalog_parent"], "PAUSE", shows="its catalogue sibling is not on the list"),
         DemoRow(t["active_sku"], "BORRAR??", shows="an action the tool does not know"),
-        DemoRow(fullwidth, "下架", reason="Missing certification", reference="NOM-2026-77", shows="full-width ID, 下架"),
+        DemoRow(
+            fullwidth,
+            "下架",
+            reason="Missing certification",
+            reference="NOM-2026-77",
+            shows="full-width ID, 下架",
+        ),
         DemoRow(t["active_mlb"], "PAUSE", shows="the same row twice: the copy is skipped"),
         DemoRow(t["paused_moderation_penalty"], "PAUSE", shows="paused by Mercado Libre (moderation)"),
     ]
@@ -132,9 +140,9 @@ def fill_workbook(path: Path, rows: Sequence[DemoRow], settings: dict[str, CellV
     save_atomically(wb, path)
 
 
-def set_settings(wb: object, settings: dict[str, CellValue]) -> None:
+def set_settings(wb: Workbook, settings: dict[str, CellValue]) -> None:
     """Put values next to their keys on the Settings sheet (keys in column A)."""
-    ws = find_sheet(wb, L.SHEET_SETTINGS)  # type: ignore[arg-type]
+    ws = find_sheet(wb, L.SHEET_SETTINGS)
     assert ws is not None
     found: set[str] = set()
     for cells in ws.iter_rows(min_col=1, max_col=2):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from fontTools.ttLib import TTCollection, TTFont  # type: ignore[import-untyped]  # no stubs
+from fontTools.ttLib import TTCollection, TTFont
 
 CJK_FONT_ENV = "MLTAKEDOWN_CJK_FONT"
 """Environment variable naming the font file to use (``/path/font.ttc#2`` picks face 2)."""
