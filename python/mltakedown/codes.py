@@ -15,9 +15,9 @@ import os
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from pathlib import Path
 
 from mltakedown.book.ports import Result
+from mltakedown.resources import templates_dir
 
 
 class Code(StrEnum):
@@ -196,7 +196,6 @@ LANGUAGES: tuple[str, ...] = ("zh", "es", "pt", "en")
 
 DEFAULT_LANGUAGE = "en"
 
-TEMPLATES_ENV = "MLTAKEDOWN_TEMPLATES"
 """Environment variable naming the ``templates`` folder (defaults to the one in the source tree)."""
 
 _SEVERITY_RANK = {Severity.ERROR: 3, Severity.WARNING: 2, Severity.INFO: 1}
@@ -208,14 +207,6 @@ class CodeText:
 
     message: str
     remedy: str
-
-
-def templates_dir() -> Path:
-    """The ``templates`` folder: ``$MLTAKEDOWN_TEMPLATES`` or the one beside ``python/``."""
-    override = os.environ.get(TEMPLATES_ENV, "").strip()
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "templates"
 
 
 @cache

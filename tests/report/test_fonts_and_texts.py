@@ -17,7 +17,8 @@ from mltakedown.report.fonts import (
     missing_glyphs,
 )
 from mltakedown.report.sites import LANGUAGES
-from mltakedown.report.texts import TEMPLATES_ENV, Texts, reason_key, reason_label, templates_dir
+from mltakedown.report.texts import Texts, reason_key, reason_label, templates_dir
+from mltakedown.resources import TEMPLATES_ENV
 
 
 def test_the_installed_font_covers_chinese_and_latin() -> None:

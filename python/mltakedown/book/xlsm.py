@@ -33,6 +33,7 @@ from pathlib import Path
 from mltakedown.book import ribbon
 from mltakedown.book.vba.compression import decompress
 from mltakedown.book.vba.project import SHEET_BASE, WORKBOOK_BASE, VbaModule, build_vba_project
+from mltakedown.resources import xlsm_sources_dir
 
 __all__ = [
     "PROJECT_ID",
@@ -44,7 +45,7 @@ __all__ = [
     "xlwings_sources",
 ]
 
-SOURCES_DIR = Path(__file__).resolve().parents[3] / "xlsm"
+SOURCES_DIR = xlsm_sources_dir()
 """``xlsm/`` at the repository root: ``vba/*.bas|*.cls`` and ``ribbon/customUI.xml``, ``labels.json``."""
 
 PROJECT_ID = uuid.UUID("6d4c7461-6b65-4d6f-a776-6e2e786c736d")

@@ -10,16 +10,15 @@ know is left as typed (``safe_substitute``), so an edited template never breaks 
 from __future__ import annotations
 
 import json
-import os
 from functools import lru_cache
 from pathlib import Path
 from string import Template
 from typing import Any
 
+from mltakedown import resources
 from mltakedown.book.layout import REASON_CHOICES, normalise_header
 from mltakedown.report.sites import LANGUAGES
 
-TEMPLATES_ENV = "MLTAKEDOWN_TEMPLATES"
 """Environment variable naming a templates folder (the one holding ``reports/``)."""
 
 
@@ -28,12 +27,8 @@ class TemplateError(RuntimeError):
 
 
 def templates_dir() -> Path:
-    """The ``templates/reports`` folder: ``$MLTAKEDOWN_TEMPLATES/reports`` or the project's own."""
-    override = os.environ.get(TEMPLATES_ENV)
-    if override:
-        return Path(override) / "reports"
-    # python/mltakedown/report/texts.py → the project root holds templates/.
-    return Path(__file__).resolve().parents[3] / "templates" / "reports"
+    """The ``templates/reports`` folder (``$MLTAKEDOWN_TEMPLATES/reports`` when set)."""
+    return resources.templates_dir() / "reports"
 
 
 @lru_cache(maxsize=16)
