@@ -311,22 +311,24 @@ XLWINGS_CONF: tuple[tuple[str, str, Texts], ...] = (
     ),
     (
         "ADD_WORKBOOK_TO_PYTHONPATH",
-        "",
+        "False",
         _t(
-            "Empty: xlwings default",
-            "Vacío: valor por defecto de xlwings",
-            "Vazio: padrão do xlwings",
-            "留空：使用 xlwings 默认值",
+            "False: mltakedown is installed, so the workbook's folder is not added to Python's path",
+            "False: mltakedown está instalado; la carpeta del libro no se añade a la ruta de Python",
+            "False: o mltakedown está instalado; a pasta da pasta de trabalho não entra no caminho do Python",
+            "False：已安装 mltakedown，不把工作簿所在文件夹加入 Python 路径",
         ),
     ),
     (
         "SHOW CONSOLE",
-        "",
+        # Never empty: xlwings' VBA compares this value with True, and an empty cell there is a
+        # type mismatch that stops every button before Python starts.
+        "False",
         _t(
-            "Empty: xlwings default (no console window)",
-            "Vacío: valor por defecto de xlwings (sin consola)",
-            "Vazio: padrão do xlwings (sem console)",
-            "留空：使用 xlwings 默认值（不显示控制台）",
+            "True shows Python's console window while a button runs (Windows; for troubleshooting)",
+            "True muestra la consola de Python mientras corre un botón (Windows; para diagnosticar)",
+            "True mostra o console do Python enquanto um botão roda (Windows; para diagnóstico)",
+            "True：按钮运行时显示 Python 控制台窗口（Windows，用于排查问题）",
         ),
     ),
 )
