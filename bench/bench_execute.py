@@ -27,7 +27,7 @@ from pathlib import Path
 
 from mltakedown.book.ports import BookSettings, InputRow, LogEntry, Outcome, SnapshotRow
 from mltakedown.engine import run
-from mltakedown.engine.execute import CallLog
+from mltakedown.engine.calls import CallLog
 from mltakedown.engine.ops import plan
 from mltakedown.meli import ClientConfig, MeliClient
 from mltakedown.sandbox import SandboxOptions, create_app, serve_in_thread

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mltakedown.book.ports import BookSettings, InputRow
-from mltakedown.engine.execute import CallLog
+from mltakedown.engine.calls import CallLog
 from mltakedown.engine.model import StageReport
 from mltakedown.engine.ops import plan
 from mltakedown.meli import ClientConfig, MeliClient

@@ -32,7 +32,8 @@ from mltakedown.book.live import LiveWorkbook, XlBook
 from mltakedown.book.ports import LogEntry, Result
 from mltakedown.codes import Code
 from mltakedown.engine import ops, run
-from mltakedown.engine.execute import CallLog, classify
+from mltakedown.engine.calls import CallLog
+from mltakedown.engine.error_codes import classify
 from mltakedown.engine.journal import state_dir
 from mltakedown.engine.model import Op, StageReport
 from mltakedown.meli.calls import CallRecord

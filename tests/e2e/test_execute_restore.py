@@ -27,7 +27,7 @@ from mltakedown.book import layout as L
 from mltakedown.book.xlsx import XlsxWorkbook, create_workbook
 from mltakedown.codes import Code
 from mltakedown.engine import ops, run
-from mltakedown.engine.execute import CallLog
+from mltakedown.engine.calls import CallLog
 from mltakedown.engine.journal import read_journal, state_dir
 from mltakedown.engine.model import Plan
 from mltakedown.meli import ClientConfig, MeliClient, RateLimiter
@@ -45,7 +45,7 @@ CHILD = """
 import asyncio, sys
 from mltakedown.book.xlsx import XlsxWorkbook
 from mltakedown.engine import ops, run
-from mltakedown.engine.execute import CallLog
+from mltakedown.engine.calls import CallLog
 
 async def main(path):
     book = XlsxWorkbook.open(path)

@@ -17,7 +17,7 @@ import pytest
 from mltakedown.accounts import Account, AccountBook
 from mltakedown.book.ports import BookSettings, CellValue, InputRow, LogEntry, Outcome, Result, SnapshotRow
 from mltakedown.codes import Code
-from mltakedown.engine.execute import CallLog
+from mltakedown.engine.calls import CallLog
 from mltakedown.engine.model import Op, Plan, PlannedRow, StageReport
 from mltakedown.engine.ops import open_api, plan, pull
 from mltakedown.engine.plan import is_current, load_plan

@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from mltakedown.book.ports import BookSettings, InputRow, LogEntry, Outcome, SnapshotRow
 from mltakedown.engine.actions import parse_action
-from mltakedown.engine.execute import CallLog
+from mltakedown.engine.calls import CallLog
 from mltakedown.engine.gates import plan_rows
 from mltakedown.engine.model import LiveRow, Plan
 from mltakedown.engine.plan import build_plan

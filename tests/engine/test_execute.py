@@ -10,9 +10,10 @@ import pytest
 from mltakedown.book.ports import Result
 from mltakedown.codes import Code
 from mltakedown.engine import run
-from mltakedown.engine.execute import classify, local_times
+from mltakedown.engine.error_codes import classify
 from mltakedown.engine.journal import open_run, read_journal, state_dir
 from mltakedown.engine.model import Op, PlannedRow, PlannedWrite
+from mltakedown.engine.outcomes import local_times
 from mltakedown.engine.plan import save_plan
 from mltakedown.meli.errors import (
     APIConnectionError,

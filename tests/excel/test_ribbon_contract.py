@@ -12,7 +12,7 @@ from mltakedown import excel
 ROOT = Path(__file__).resolve().parents[2]
 VBA = ROOT / "xlsm" / "vba" / "MLTakedownRibbon.bas"
 RIBBON = ROOT / "xlsm" / "ribbon" / "customUI.xml"
-GUIDE = ROOT / "docs" / "excel-guide.md"
+GUIDE = ROOT / "README.md"
 NS = {"ui": "http://schemas.microsoft.com/office/2006/01/customui"}
 
 

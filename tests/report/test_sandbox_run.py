@@ -15,7 +15,7 @@ from mltakedown.book import layout as L
 from mltakedown.book.ports import Result
 from mltakedown.book.xlsx import XlsxWorkbook, create_workbook
 from mltakedown.engine import ops, run
-from mltakedown.engine.execute import CallLog
+from mltakedown.engine.calls import CallLog
 from mltakedown.meli import ClientConfig, MeliClient, RateLimiter
 from mltakedown.report.collect import collect_run
 from mltakedown.report.output import write_documents

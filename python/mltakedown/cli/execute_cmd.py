@@ -23,7 +23,7 @@ from mltakedown.book.errors import WorkbookError
 from mltakedown.book.ports import Result
 from mltakedown.book.xlsx import XlsxWorkbook
 from mltakedown.engine import ops, run
-from mltakedown.engine.execute import CallLog
+from mltakedown.engine.calls import CallLog
 from mltakedown.engine.model import StageReport
 from mltakedown.meli.errors import MeliError
 

@@ -21,7 +21,7 @@ from mltakedown.book import layout as L
 from mltakedown.book.ports import CellValue
 from mltakedown.book.xlsx import XlsxWorkbook, create_workbook, find_sheet, header_columns, save_atomically
 from mltakedown.engine import ops, run
-from mltakedown.engine.execute import CallLog
+from mltakedown.engine.calls import CallLog
 from mltakedown.engine.model import StageReport
 from mltakedown.meli.client import MeliClient
 from mltakedown.meli.config import ClientConfig

@@ -24,8 +24,8 @@ from mltakedown.accounts import AccountBook
 from mltakedown.book.ports import BookSettings, CellValue, InputRow, Outcome, Result, WorkbookPort
 from mltakedown.codes import Code, spec
 from mltakedown.engine.actions import Action
+from mltakedown.engine.calls import CallLog
 from mltakedown.engine.check import CheckedRow, analyse_rows, check_rows, to_outcome
-from mltakedown.engine.execute import CallLog
 from mltakedown.engine.gates import GateContext, one_write_per_target, plan_row, row_result
 from mltakedown.engine.live import LiveApi, build_live_row, read_details
 from mltakedown.engine.meanings import describe_state

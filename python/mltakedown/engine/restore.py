@@ -15,7 +15,7 @@ snapshot and the intent recorded:
   the link from the old ID to the new one.
 
 A row whose item the tool never touched gets ``RESTORE_NOT_OURS``. The writes themselves go
-through :class:`~mltakedown.engine.execute.WriteRunner`, so Restore has the same journal,
+through :class:`~mltakedown.engine.runner.WriteRunner`, so Restore has the same journal,
 reconciliation and verification as Execute.
 """
 
@@ -28,11 +28,11 @@ from typing import Any, Final
 
 from mltakedown.book.ports import InputRow
 from mltakedown.codes import Code
-from mltakedown.engine.execute import WriteJob, variation_ids_of
 from mltakedown.engine.journal import WriteState, write_id
 from mltakedown.engine.meanings import describe_state, is_platform_controlled
 from mltakedown.engine.model import Op, PlannedWrite
 from mltakedown.engine.snapshots import Snapshot, SnapshotError, SnapshotStore
+from mltakedown.engine.writes import WriteJob, variation_ids_of
 from mltakedown.ids import parse_item_id
 
 RELIST_WINDOW: Final = dt.timedelta(days=60)

@@ -3,11 +3,11 @@
 Both stages follow the same frame: refuse what must not run (no plan, a stale plan, the wrong
 account, a journal whose chain is broken, another run holding the workbook), show the counts
 and ask for confirmation before anything is sent, then lock the workbook, run the writes through
-the journal (:class:`~mltakedown.engine.execute.WriteRunner`), and write every row's outcome,
+the journal (:class:`~mltakedown.engine.runner.WriteRunner`), and write every row's outcome,
 the snapshots and the call log back to the workbook. Every row gets an outcome, whatever
 happened (``NOT_SENT`` for rows a stopped run did not reach).
 
-Pass the same :class:`~mltakedown.engine.execute.CallLog` to the client as ``on_call`` and
+Pass the same :class:`~mltakedown.engine.calls.CallLog` to the client as ``on_call`` and
 to the stage as ``calls``, so every API call lands in the Log sheet with its row.
 """
 
@@ -23,17 +23,9 @@ from dataclasses import dataclass
 from mltakedown.book.ports import InputRow, Outcome, Result, WorkbookPort
 from mltakedown.codes import Code
 from mltakedown.engine.actions import Action, parse_action
-from mltakedown.engine.execute import (
-    CONCURRENCY,
-    CallLog,
-    EngineApi,
-    WriteJob,
-    WriteRunner,
-    blocked_outcome,
-    classify,
-    read_items,
-    row_outcome,
-)
+from mltakedown.engine.calls import CallLog
+from mltakedown.engine.engine_api import EngineApi
+from mltakedown.engine.error_codes import classify
 from mltakedown.engine.gates import row_result
 from mltakedown.engine.journal import (
     JOURNAL_NAME,
@@ -45,10 +37,13 @@ from mltakedown.engine.journal import (
     write_id,
 )
 from mltakedown.engine.model import Plan, PlannedRow, StageReport
+from mltakedown.engine.outcomes import blocked_outcome, row_outcome
 from mltakedown.engine.plan import is_current, load_plan, plan_path
 from mltakedown.engine.reconcile import AD_OPS, triage
 from mltakedown.engine.restore import find_takedowns, plan_restore
+from mltakedown.engine.runner import CONCURRENCY, WriteRunner
 from mltakedown.engine.snapshots import SnapshotStore
+from mltakedown.engine.writes import WriteJob, read_items
 from mltakedown.meli.errors import MeliError, TokenError
 
 Confirm = Callable[[dict[str, int]], bool]

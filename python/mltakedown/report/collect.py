@@ -6,7 +6,7 @@ response and the read-back per write, and the request IDs; the snapshots give th
 permalink and SKU as they were before the change. The engine can also build the record itself
 and skip this module.
 
-Journal fields read (written by :mod:`mltakedown.engine.execute` and ``engine.run``):
+Journal fields read (written by :mod:`mltakedown.engine.runner` and ``engine.run``):
 ``run_start``/``run_end``: ``run_id``, ``stage``, ``at``, ``requests`` (and, when present,
 ``seller_id``, ``nickname``, ``account_alias``, ``rate``); ``intent``: ``row``, ``item_id``,
 ``op``, ``snapshot``; ``outcome``: ``ok``, ``status_after``, ``request_id``, ``new_item_id``;
