@@ -21,60 +21,15 @@ import asyncio
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from mltakedown.book.ports import BookSettings, InputRow, LogEntry, Outcome, SnapshotRow
+from _common import bench_book, generated_items, pause_rows
 from mltakedown.engine import run
 from mltakedown.engine.calls import CallLog
 from mltakedown.engine.ops import plan
 from mltakedown.meli import ClientConfig, MeliClient
 from mltakedown.sandbox import SandboxOptions, create_app, serve_in_thread
-from mltakedown.sandbox.seed import SELLER_A, TOKEN_A
-
-
-@dataclass
-class Book:
-    """An in-memory WorkbookPort: the bench measures the API side (journal and snapshots are real files)."""
-
-    folder: Path
-    rows: list[InputRow]
-    outcomes: dict[int, Outcome] = field(default_factory=dict)
-    log: int = 0
-    snapshots: int = 0
-
-    @property
-    def path(self) -> Path:
-        return self.folder / "bench.xlsx"
-
-    @property
-    def language(self) -> str:
-        return "en"
-
-    def read_rows(self) -> list[InputRow]:
-        return self.rows
-
-    def read_settings(self) -> BookSettings:
-        return BookSettings(seller_id=SELLER_A, account_alias="bench")
-
-    def write_outcomes(self, outcomes: Sequence[Outcome], *, stage: str) -> None:
-        self.outcomes.update({o.row_number: o for o in outcomes})
-
-    def append_log(self, entries: Sequence[LogEntry]) -> None:
-        self.log += len(entries)
-
-    def write_snapshots(self, snapshots: Sequence[SnapshotRow]) -> None:
-        self.snapshots += len(snapshots)
-
-    def save(self) -> None:
-        pass
-
-
-def _sku(item: dict[str, object]) -> str:
-    attributes = item["attributes"]
-    assert isinstance(attributes, list)
-    return next(str(a["value_name"]) for a in attributes if a["id"] == "SELLER_SKU")
+from mltakedown.sandbox.seed import TOKEN_A
 
 
 def _yes(counts: dict[str, int]) -> bool:
@@ -85,17 +40,11 @@ def _yes(counts: dict[str, int]) -> bool:
 async def main(n_rows: int, rate: float, by: str) -> None:
     app = create_app(SandboxOptions(rate_per_second=rate, extra_items=n_rows))
     world = app.state.world
-    generated = [item for item in world.items.values() if "ACME-GEN-" in str(item["attributes"])][:n_rows]
-    rows = [
-        InputRow(
-            5 + n, {"identifier": it["id"] if by == "id" else _sku(it), "action": "PAUSE", "reason": "TRO"}
-        )
-        for n, it in enumerate(generated)
-    ]
+    rows = pause_rows(generated_items(world, n_rows), by)
     config = ClientConfig(api_url="http://127.0.0.1", client_id=f"bench-execute-{by}", rate=rate)
     with serve_in_thread(app) as url, tempfile.TemporaryDirectory() as tmp:
         config = ClientConfig(api_url=url, client_id=config.client_id, rate=rate)
-        book = Book(Path(tmp), rows)
+        book = bench_book(Path(tmp), rows)
         started = time.monotonic()
         async with MeliClient(config, tokens=TOKEN_A) as api:
             stored, _ = await plan(book, api, rate=rate)
@@ -127,8 +76,8 @@ async def main(n_rows: int, rate: float, by: str) -> None:
     print(f"  rows: {report.counts}; codes: {report.code_counts}")
     print(
         f"  items written once: {sum(1 for n in per_item.values() if n == 1)}, "
-        f"more than once: {sum(1 for n in per_item.values() if n > 1)}; snapshots {book.snapshots}, "
-        f"log entries {book.log}"
+        f"more than once: {sum(1 for n in per_item.values() if n > 1)}; snapshots {len(book.snapshots)}, "
+        f"log entries {len(book.log)}"
     )
 
 

@@ -22,50 +22,16 @@ import asyncio
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
-from mltakedown.book.ports import BookSettings, InputRow
+from _common import bench_book, generated_items, pause_rows
+from mltakedown.book.ports import InputRow
 from mltakedown.engine.calls import CallLog
 from mltakedown.engine.model import StageReport
 from mltakedown.engine.ops import plan
 from mltakedown.meli import ClientConfig, MeliClient
 from mltakedown.sandbox import SandboxOptions, create_app, serve_in_thread
-from mltakedown.sandbox.seed import SELLER_A, TOKEN_A
-
-
-@dataclass
-class Book:
-    """A minimal in-memory WorkbookPort: the bench measures the API side, not the file."""
-
-    folder: Path
-    rows: list[InputRow]
-
-    @property
-    def path(self) -> Path:
-        return self.folder / "bench.xlsx"
-
-    @property
-    def language(self) -> str:
-        return "en"
-
-    def read_rows(self) -> list[InputRow]:
-        return self.rows
-
-    def read_settings(self) -> BookSettings:
-        return BookSettings(seller_id=SELLER_A, account_alias="bench")
-
-    def write_outcomes(self, outcomes: object, *, stage: str) -> None:
-        pass
-
-    def append_log(self, entries: object) -> None:
-        pass
-
-    def write_snapshots(self, snapshots: object) -> None:
-        pass
-
-    def save(self) -> None:
-        pass
+from mltakedown.sandbox.seed import TOKEN_A
 
 
 async def run_once(url: str, rows: list[InputRow], rate: float, label: str, folder: Path) -> None:
@@ -73,7 +39,7 @@ async def run_once(url: str, rows: list[InputRow], rate: float, label: str, fold
     config = ClientConfig(api_url=url, client_id=f"bench-{label}", rate=rate)
     started = time.monotonic()
     async with MeliClient(config, tokens=TOKEN_A, on_call=calls) as api:
-        stored, report = await plan(Book(folder, rows), api, calls=calls, rate=rate)
+        stored, report = await plan(bench_book(folder, rows), api, calls=calls, rate=rate)
     seconds = time.monotonic() - started
     paths: Counter[str] = Counter(_route(entry.path) for entry in calls.entries)
     _print(label, len(rows), report, seconds, rate, paths)
@@ -103,26 +69,12 @@ def _print(label: str, n: int, report: StageReport, seconds: float, rate: float,
 
 async def main(n_rows: int, rate: float) -> None:
     app = create_app(SandboxOptions(rate_per_second=rate, extra_items=n_rows))
-    world = app.state.world
-    generated = [item for item in world.items.values() if "ACME-GEN-" in str(item["attributes"])]
-    generated = generated[:n_rows]
-    by_id = [
-        InputRow(5 + n, {"identifier": it["id"], "action": "PAUSE", "reason": "TRO"})
-        for n, it in enumerate(generated)
-    ]
-    by_sku = [
-        InputRow(5 + n, {"identifier": _sku(it), "action": "PAUSE", "reason": "TRO"})
-        for n, it in enumerate(generated)
-    ]
+    generated = generated_items(app.state.world, n_rows)
+    by_id = pause_rows(generated, "id")
+    by_sku = pause_rows(generated, "sku")
     with serve_in_thread(app) as url, tempfile.TemporaryDirectory() as tmp:
         await run_once(url, by_id, rate, "by item ID", Path(tmp))
         await run_once(url, by_sku, rate, "by SKU", Path(tmp))
-
-
-def _sku(item: dict[str, object]) -> str:
-    attributes = item["attributes"]
-    assert isinstance(attributes, list)
-    return next(str(a["value_name"]) for a in attributes if a["id"] == "SELLER_SKU")
 
 
 if __name__ == "__main__":

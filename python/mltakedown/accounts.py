@@ -10,14 +10,13 @@ anything is sent). It is a 0600 JSON file in the user config directory — never
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from mltakedown.fileio import write_atomic
 from mltakedown.meli.auth import OAuthApp, generate_pkce
 from mltakedown.meli.client import MeliClient
 from mltakedown.meli.config import ClientConfig
@@ -80,17 +79,7 @@ class AccountBook:
 
     def _write(self, data: dict[str, dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".accounts-", suffix=".tmp")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=2, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, json.dumps(data, indent=2, sort_keys=True), mode=0o600)
 
     def get(self, alias: str) -> Account | None:
         """The account called ``alias``, if any."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import locale
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -266,6 +267,20 @@ def describe(code: Code, lang: str, detail: str = "") -> tuple[str, str]:
     text = texts(code, lang)
     message = f"{text.message}: {detail}" if detail else text.message
     return message, text.remedy
+
+
+def describe_or_raw(
+    code: Code, lang: str, detail: str = "", *, fallbacks: Sequence[str] = ()
+) -> tuple[str, str]:
+    """:func:`describe` in ``lang``, else in each of ``fallbacks``; the bare code (with the detail)
+    and no remedy when no catalogue has the code or its file cannot be read: a row always gets a
+    message."""
+    for language in dict.fromkeys((lang, *fallbacks)):
+        try:
+            return describe(code, language, detail)
+        except (KeyError, OSError):
+            continue
+    return (f"{code.value}: {detail}" if detail else code.value), ""
 
 
 @cache

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from mltakedown.accounts import Account, AccountBook
-from mltakedown.book.ports import BookSettings, CellValue, InputRow, LogEntry, Outcome, Result, SnapshotRow
+from mltakedown.book.memory import MemoryWorkbook
+from mltakedown.book.ports import BookSettings, CellValue, InputRow, Result, SnapshotRow
 from mltakedown.codes import Code
 from mltakedown.engine.calls import CallLog
 from mltakedown.engine.model import Op, Plan, PlannedRow, StageReport
@@ -29,44 +30,11 @@ from mltakedown.sandbox.seed import CLIENT_ID, SELLER_A, TOKEN_A, TOKEN_B, TRICK
 pytestmark = pytest.mark.slow
 
 
-@dataclass
-class MemoryBook:
-    """A WorkbookPort held in memory."""
-
-    folder: Path
-    rows: list[InputRow]
-    settings: BookSettings
-    lang: str = "en"
-    outcomes: dict[int, Outcome] = field(default_factory=dict)
-    log: list[LogEntry] = field(default_factory=list)
-    saves: int = 0
-
-    @property
-    def path(self) -> Path:
-        return self.folder / "takedown.xlsm"
-
-    @property
-    def language(self) -> str:
-        return self.lang
-
-    def read_rows(self) -> list[InputRow]:
-        return list(self.rows)
-
-    def read_settings(self) -> BookSettings:
-        return self.settings
-
-    def write_outcomes(self, outcomes: Sequence[Outcome], *, stage: str) -> None:
-        for outcome in outcomes:
-            self.outcomes[outcome.row_number] = outcome
-
-    def append_log(self, entries: Sequence[LogEntry]) -> None:
-        self.log.extend(entries)
+class MemoryBook(MemoryWorkbook):
+    """The in-memory workbook, refusing snapshots: Pull and Plan never write a listing."""
 
     def write_snapshots(self, snapshots: Sequence[SnapshotRow]) -> None:
         raise AssertionError("Pull and Plan never take snapshots")
-
-    def save(self) -> None:
-        self.saves += 1
 
 
 @dataclass
@@ -96,7 +64,7 @@ def rows(*specs: tuple[str, str] | tuple[str, str, str]) -> list[InputRow]:
 def book_for(tmp_path: Path, input_rows: list[InputRow], **settings: Any) -> MemoryBook:
     base: dict[str, Any] = {"seller_id": SELLER_A, "account_alias": "acme", "pause_ads_with_listing": True}
     base.update(settings)
-    return MemoryBook(tmp_path, input_rows, BookSettings(**base))
+    return MemoryBook(tmp_path / "takedown.xlsm", input_rows, BookSettings(**base))
 
 
 async def run_plan(
@@ -193,7 +161,7 @@ async def test_pending_orders_block_close(sandbox: Sandbox, tmp_path: Path) -> N
 async def test_platform_controlled_is_explained_not_attempted(sandbox: Sandbox, tmp_path: Path) -> None:
     keys = ["under_review_held", "under_review_forbidden", "under_review_pending_documentation", "inactive"]
     book = book_for(tmp_path, rows(*((TRICKY[k], "PAUSE") for k in keys)))
-    book.lang = "es"
+    book.language = "es"
     stored, _, _ = await run_plan(sandbox, book)
     for row in stored.rows:
         assert row.writes == [] and row.codes == [Code.PLATFORM_CONTROLLED]

@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from mltakedown.book.ports import BookSettings, InputRow, LogEntry, Outcome, SnapshotRow
+from mltakedown.book.memory import MemoryWorkbook
+from mltakedown.book.ports import BookSettings, InputRow, Outcome
 from mltakedown.engine.actions import parse_action
 from mltakedown.engine.calls import CallLog
 from mltakedown.engine.gates import plan_rows
@@ -32,41 +33,17 @@ SANDBOX_URL = "https://api.sandbox.test"
 
 
 @dataclass
-class MemoryBook:
-    """A :class:`~mltakedown.book.ports.WorkbookPort` held in memory."""
+class MemoryBook(MemoryWorkbook):
+    """The in-memory workbook with seller A's settings, whose rows read back what the tool wrote."""
 
-    path: Path
-    rows: list[InputRow]
     settings: BookSettings = field(default_factory=lambda: BookSettings(seller_id=SELLER_A))
-    language: str = "en"
-    outcomes: dict[int, Outcome] = field(default_factory=dict)
-    log: list[LogEntry] = field(default_factory=list)
-    snapshots: list[SnapshotRow] = field(default_factory=list)
-    saves: int = 0
-    stages: list[str] = field(default_factory=list)
-
-    def read_rows(self) -> list[InputRow]:
-        return list(self.rows)
-
-    def read_settings(self) -> BookSettings:
-        return self.settings
 
     def write_outcomes(self, outcomes: Sequence[Outcome], *, stage: str) -> None:
-        self.stages.append(stage)
+        super().write_outcomes(outcomes, stage=stage)
         for outcome in outcomes:
-            self.outcomes[outcome.row_number] = outcome
             # What the tool wrote becomes the row's outputs (as the adapters read them back).
             row = next(r for r in self.rows if r.row_number == outcome.row_number)
             row.outputs.update({k: v for k, v in outcome.values.items() if v not in (None, "")})
-
-    def append_log(self, entries: Sequence[LogEntry]) -> None:
-        self.log.extend(entries)
-
-    def write_snapshots(self, snapshots: Sequence[SnapshotRow]) -> None:
-        self.snapshots.extend(snapshots)
-
-    def save(self) -> None:
-        self.saves += 1
 
 
 def input_row(

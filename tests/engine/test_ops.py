@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from mltakedown.book.ports import BookSettings, InputRow, LogEntry, Outcome, Result, SnapshotRow
+from mltakedown.book.memory import MemoryWorkbook
+from mltakedown.book.ports import BookSettings, InputRow, Result
 from mltakedown.codes import Code
 from mltakedown.engine.model import LiveRow, Op, PlannedRow, PlannedWrite
 from mltakedown.engine.ops import check, live_values, planned_action, read_live
@@ -14,43 +13,13 @@ from mltakedown.engine.ops import check, live_values, planned_action, read_live
 from .engine_fakes import FakeApi, item
 
 
-@dataclass
-class Book:
-    folder: Path
-    rows: list[InputRow]
-    settings: BookSettings = field(default_factory=lambda: BookSettings(seller_id=1001))
-    outcomes: list[Outcome] = field(default_factory=list)
-    saved: bool = False
-
-    @property
-    def path(self) -> Path:
-        return self.folder / "b.xlsx"
-
-    @property
-    def language(self) -> str:
-        return "en"
-
-    def read_rows(self) -> list[InputRow]:
-        return self.rows
-
-    def read_settings(self) -> BookSettings:
-        return self.settings
-
-    def write_outcomes(self, outcomes: Sequence[Outcome], *, stage: str) -> None:
-        self.outcomes.extend(outcomes)
-
-    def append_log(self, entries: Sequence[LogEntry]) -> None:
-        pass
-
-    def write_snapshots(self, snapshots: Sequence[SnapshotRow]) -> None:
-        pass
-
-    def save(self) -> None:
-        self.saved = True
+def book_of(folder: Path, rows: list[InputRow]) -> MemoryWorkbook:
+    """An in-memory workbook of seller 1001 in ``folder``."""
+    return MemoryWorkbook(folder / "b.xlsx", rows, BookSettings(seller_id=1001))
 
 
 def test_check_stage_writes_one_outcome_per_row(tmp_path: Path) -> None:
-    book = Book(
+    book = book_of(
         tmp_path,
         [
             InputRow(5, {"identifier": "MLM1234567890", "action": "PAUSE", "reason": "TRO"}),
@@ -58,10 +27,11 @@ def test_check_stage_writes_one_outcome_per_row(tmp_path: Path) -> None:
         ],
     )
     report = check(book)
-    assert [o.row_number for o in book.outcomes] == [5, 6]
-    assert book.outcomes[1].result is Result.BLOCKED
+    # One write of both rows, in sheet order.
+    assert book.stages == ["check"] and list(book.outcomes) == [5, 6]
+    assert book.outcomes[6].result is Result.BLOCKED
     assert report.stage == "check" and report.requests == 0 and report.blocked == 1
-    assert book.saved
+    assert book.saves
 
 
 async def test_check_blocked_and_ignored_rows_are_not_read(tmp_path: Path) -> None:

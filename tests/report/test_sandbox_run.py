@@ -4,27 +4,19 @@ documents, the Report sheet and verify-record work from the saved workbook, jour
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from openpyxl import load_workbook
-
-from mltakedown.book import layout as L
 from mltakedown.book.ports import Result
-from mltakedown.book.xlsx import XlsxWorkbook, create_workbook
-from mltakedown.engine import ops, run
-from mltakedown.engine.calls import CallLog
-from mltakedown.meli import ClientConfig, MeliClient, RateLimiter
+from mltakedown.book.xlsx import XlsxWorkbook
 from mltakedown.report.collect import collect_run
 from mltakedown.report.output import write_documents
 from mltakedown.report.record import ProblemKind, verify_record
 from mltakedown.report.sheet import write_report_sheet
-from mltakedown.sandbox import SandboxOptions, World, create_app, serve_in_thread
-from mltakedown.sandbox.seed import SELLER_A, TOKEN_A, TRICKY
+from mltakedown.sandbox import World
+from mltakedown.sandbox.seed import SELLER_A, TRICKY
 
 from .report_pdftools import pdf_text
+from .report_sandbox import plan_and_execute, sandbox_book
 
 T = TRICKY
 REFERENCE = "TRO-2026-0211"
@@ -38,40 +30,10 @@ ROWS = [
 ]
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[str, World]]:
-    app = create_app(SandboxOptions())
-    with serve_in_thread(app) as url:
-        yield url, app.state.world
-
-
-def _book(path: Path) -> Path:
-    create_workbook(path, "zh")
-    wb = load_workbook(path)
-    ws = wb[L.SHEET_TAKEDOWN]
-    keys = L.header_keys()
-    col = {keys[L.normalise_header(c.value)]: c.column for c in ws[L.HEADER_ROW] if c.value}
-    for offset, (identifier, action, reference) in enumerate(ROWS):
-        row = L.FIRST_DATA_ROW + offset
-        ws.cell(row, col["identifier"], identifier)
-        ws.cell(row, col["action"], action)
-        ws.cell(row, col["reason"], "知识产权投诉")
-        ws.cell(row, col["reference"], reference or None)
-    for cells in wb[L.SHEET_SETTINGS].iter_rows(min_row=2, max_col=2):
-        if cells[0].value == "SELLER_ID":
-            cells[1].value = SELLER_A
-    wb.save(path)
-    return path
-
-
 async def test_documents_and_record_of_a_sandbox_run(tmp_path: Path, served: tuple[str, World]) -> None:
     url, _world = served
-    path = _book(tmp_path / "sandbox.xlsx")
-    calls = CallLog()
-    config = ClientConfig(api_url=url, rate=50.0)
-    async with MeliClient(config, tokens=TOKEN_A, on_call=calls, rate=RateLimiter(math.inf)) as api:
-        await ops.plan(XlsxWorkbook.open(path), api)
-        await run.execute(XlsxWorkbook.open(path), api, confirm=lambda counts: True, calls=calls)
+    path = sandbox_book(tmp_path / "sandbox.xlsx", ROWS, lang="zh", reason="知识产权投诉")
+    await plan_and_execute(url, path)
 
     record = collect_run(path)
     by_item = {row.item_id: row for row in record.rows}

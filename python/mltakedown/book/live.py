@@ -747,47 +747,11 @@ class LiveWorkbook:
 
     def append_log(self, entries: Sequence[LogEntry]) -> None:
         """Append API calls (and failures of a whole step, with their traceback) to the Log sheet."""
-        self._append(
-            SHEET_LOG,
-            [
-                {
-                    "at_utc": e.at,
-                    "method": e.method,
-                    "path": e.path,
-                    "status": e.status,
-                    "request_id": e.request_id,
-                    "duration_ms": round(e.duration_ms, 1),
-                    "row": e.row_number,
-                    "run_id": e.run_id,
-                    "note": e.note,
-                }
-                for e in entries
-            ],
-        )
+        self._append(SHEET_LOG, [entry.cells() for entry in entries])
 
     def write_snapshots(self, snapshots: Sequence[SnapshotRow]) -> None:
         """Append item snapshots to the Snapshots sheet (the full JSON is also in the snapshot file)."""
-        self._append(
-            SHEET_SNAPSHOTS,
-            [
-                {
-                    "run_id": s.run_id,
-                    "taken_at": s.taken_at,
-                    "item_id": s.item_id,
-                    "variation_id": None if s.variation_id is None else str(s.variation_id),
-                    "site": s.site,
-                    "status": s.status,
-                    "sub_status": s.sub_status,
-                    "available_quantity": s.available_quantity,
-                    "price": s.price,
-                    "title": s.title,
-                    "sha256": s.sha256,
-                    "file": s.file,
-                    "raw_json": s.raw_json,
-                }
-                for s in snapshots
-            ],
-        )
+        self._append(SHEET_SNAPSHOTS, [snapshot.cells() for snapshot in snapshots])
 
     def write_report(self, grid: Sequence[Sequence[CellValue]], *, sheet_name: str = "Report") -> None:
         """Replace the values of the report sheet (added after the last sheet when missing) with

@@ -23,6 +23,16 @@ CellValue = str | int | float | bool | dt.datetime | dt.date | None
 """A value as it sits in a cell (openpyxl and xlwings both give these types)."""
 
 
+def cell_text(value: object) -> str:
+    """A cell's value as stripped text: ``""`` for an empty cell, whole floats without ``.0``
+    (Excel stores every number as a float, so an item ID typed as a number reads ``1234.0``)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 class Result(StrEnum):
     """The verdict shown in a row's Result column."""
 
@@ -51,12 +61,7 @@ class InputRow:
 
     def text(self, key: str) -> str:
         """The cell as stripped text (``""`` when empty); numbers are rendered without ``.0``."""
-        value = self.values.get(key)
-        if value is None:
-            return ""
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value).strip()
+        return cell_text(self.values.get(key))
 
 
 @dataclass(slots=True)
@@ -104,6 +109,20 @@ class LogEntry:
     run_id: str = ""
     note: str = ""
 
+    def cells(self) -> dict[str, CellValue]:
+        """The Log sheet's cells of this call, by column key (every adapter writes these)."""
+        return {
+            "at_utc": self.at,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "request_id": self.request_id,
+            "duration_ms": round(self.duration_ms, 1),
+            "row": self.row_number,
+            "run_id": self.run_id,
+            "note": self.note,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class SnapshotRow:
@@ -122,6 +141,27 @@ class SnapshotRow:
     sha256: str
     file: str
     raw_json: str
+
+    def cells(self) -> dict[str, CellValue]:
+        """The Snapshots sheet's cells of this snapshot, by column key (every adapter writes these).
+
+        The variation ID goes in as text: Excel would round an 18-digit number.
+        """
+        return {
+            "run_id": self.run_id,
+            "taken_at": self.taken_at,
+            "item_id": self.item_id,
+            "variation_id": None if self.variation_id is None else str(self.variation_id),
+            "site": self.site,
+            "status": self.status,
+            "sub_status": self.sub_status,
+            "available_quantity": self.available_quantity,
+            "price": self.price,
+            "title": self.title,
+            "sha256": self.sha256,
+            "file": self.file,
+            "raw_json": self.raw_json,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,12 +23,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import logging
 import os
 import re
 import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from xml.etree import ElementTree
 
 import olefile
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
@@ -65,11 +66,14 @@ from mltakedown.book.ports import (
     SnapshotRow,
 )
 from mltakedown.book.settings import parse_settings
+from mltakedown.book.xlsx_fast import PendingWrite, fast_write_blocker, spliced_parts
+from mltakedown.book.xlsx_splice import MAX_CELL_TEXT as MAX_CELL_TEXT  # re-exported
+from mltakedown.book.xlsx_splice import SpliceUnsupported, rewrite_package
+from mltakedown.book.xlsx_splice import safe_text as safe_text  # re-exported
+from mltakedown.book.xlsx_stream import StreamedBook, StreamUnsupported, match_headers, stream_book
 from mltakedown.codes import CATALOGUE, Code, normalise_language, texts, ui_text
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-MAX_CELL_TEXT = 32_767
-"""Excel's limit on the characters of one cell."""
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -80,6 +84,7 @@ _UI_REL_TYPES = (
     "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility",
     "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility",
 )
+_log = logging.getLogger(__name__)
 _DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
 
 
@@ -184,12 +189,6 @@ def _check_takedown_dimension(path: Path, archive: zipfile.ZipFile) -> None:
 # --- Cell helpers ---------------------------------------------------------------------------------
 
 
-def safe_text(value: str) -> str:
-    """Text as a cell can hold it: no illegal control characters, at most 32,767 characters."""
-    cleaned = str(ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
-    return cleaned if len(cleaned) <= MAX_CELL_TEXT else cleaned[: MAX_CELL_TEXT - 1] + "…"
-
-
 def set_value(cell: Cell, value: CellValue) -> None:
     """Write ``value``; text is always stored as text, never as a formula or an error code."""
     if isinstance(value, str):
@@ -226,25 +225,12 @@ def find_sheet(wb: Workbook, name: str) -> Worksheet | None:
 
 def header_columns(ws: Worksheet, row: int, path: Path, sheet: str = L.SHEET_TAKEDOWN) -> dict[str, int]:
     """Column key → column index of the header row, matched by text in any language."""
-    lookup = L.header_keys(sheet)
-    found: dict[str, int] = {}
-    for col in range(1, (ws.max_column or 0) + 1):
-        cell = ws._cells.get((row, col))
-        if cell is None or cell.value is None:
-            continue
-        key = lookup.get(L.normalise_header(cell.value))
-        if key is None:
-            continue
-        if key in found:
-            raise WorkbookError(
-                path,
-                f"the header {cell.value!r} appears twice (columns {get_column_letter(found[key])} "
-                f"and {get_column_letter(col)}); keep one",
-                sheet=ws.title,
-                row=row,
-            )
-        found[key] = col
-    return found
+    cells = (
+        (col, cell.value)
+        for col in range(1, (ws.max_column or 0) + 1)
+        if (cell := ws._cells.get((row, col))) is not None
+    )
+    return match_headers(cells, path, ws.title, row, sheet)
 
 
 # --- The adapter ----------------------------------------------------------------------------------
@@ -259,39 +245,126 @@ class _Styles:
 
 
 class XlsxWorkbook:
-    """A takedown workbook file, loaded with openpyxl. Implements ``WorkbookPort``."""
+    """A takedown workbook file. Implements ``WorkbookPort``.
 
-    def __init__(self, path: Path, wb: Workbook, ui_rels: list[tuple[str, str]]) -> None:
+    Opened with ``fast=True`` (the default) the workbook is read in one streaming pass
+    (:mod:`~mltakedown.book.xlsx_stream`) and verdicts are written by splicing the Takedown
+    sheet's XML (:mod:`~mltakedown.book.xlsx_splice`), leaving every other part as it was. The
+    first use of anything the fast path does not cover — the ``wb``/``ws`` attributes, the Log,
+    Snapshots or Report sheets, a date to write, a missing output column, a summary block that
+    is not the template's, XML the splicer does not know — loads the workbook fully with
+    openpyxl, replays the verdicts written so far, and carries on there; ``fallback_reason``
+    says why. Both paths give the same cells (tests/book/test_fast_path.py compares them).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        wb: Workbook | None,
+        ui_rels: list[tuple[str, str]],
+        *,
+        streamed: StreamedBook | None = None,
+    ) -> None:
         self._path = path
-        self.wb = wb
         self._ui_rels = ui_rels
+        self._settings: BookSettings | None = None
+        self._styles: _Styles | None = None
+        self._wb: Workbook | None = None
+        self._ws: Worksheet | None = None
+        self._streamed = streamed
+        self._pending: list[PendingWrite] = []
+        self.fallback_reason: str | None = None
+        """Why the openpyxl path was taken for a workbook opened with ``fast=True`` (else None)."""
+        if wb is not None:
+            self._bind(wb)
+        elif streamed is not None:
+            self.columns = dict(streamed.columns)
+            self._require_columns(streamed.sheet_title)
+        else:
+            raise ValueError("XlsxWorkbook needs a loaded workbook or a streamed one")
+
+    def _bind(self, wb: Workbook) -> None:
         ws = find_sheet(wb, L.SHEET_TAKEDOWN)
         if ws is None:  # preflight checked it; a sheet can still be a chartsheet
-            raise MissingSheetError(path, f"there is no {L.SHEET_TAKEDOWN!r} worksheet")
-        self.ws: Worksheet = ws
-        self.columns = header_columns(ws, L.HEADER_ROW, path)
+            raise MissingSheetError(self._path, f"there is no {L.SHEET_TAKEDOWN!r} worksheet")
+        self._wb, self._ws = wb, ws
+        self.columns = header_columns(ws, L.HEADER_ROW, self._path)
+        self._require_columns(ws.title)
+
+    def _require_columns(self, title: str) -> None:
         missing = [c for c in L.TAKEDOWN_COLUMNS if c.required and c.key not in self.columns]
         if missing:
             names = ", ".join(repr(c.header("en")) for c in missing)
             raise MissingColumnError(
-                path, f"the header row has no {names} column", sheet=ws.title, row=L.HEADER_ROW
+                self._path, f"the header row has no {names} column", sheet=title, row=L.HEADER_ROW
             )
-        self._settings: BookSettings | None = None
-        self._styles: _Styles | None = None
 
     @classmethod
-    def open(cls, path: Path | str, *, check_template: bool = True, writable: bool = True) -> XlsxWorkbook:
+    def open(
+        cls, path: Path | str, *, check_template: bool = True, writable: bool = True, fast: bool = True
+    ) -> XlsxWorkbook:
         """Open ``path``; refuse bad files and old templates.
 
         With ``writable`` (the default) a workbook open in Excel is refused up front, since the
         results could not be saved into it; reading only is fine (Excel's last save is on disk).
+        With ``fast`` (the default) the workbook is streamed rather than loaded (see the class).
         """
         path = Path(path)
         preflight(path, for_write=writable)
+        streamed: StreamedBook | None = None
+        reason: str | None = None
+        if fast:
+            try:
+                streamed = stream_book(path)
+            except StreamUnsupported as exc:
+                reason = str(exc)
+        if streamed is not None:
+            if check_template:
+                version = parse_settings(streamed.settings).template_version or streamed.defined_version
+                _require_version(path, version)
+            return cls(path, None, _ui_relationships(path), streamed=streamed)
         wb = _load(path)
         if check_template:
             _require_current_template(path, wb)
-        return cls(path, wb, _ui_relationships(path))
+        book = cls(path, wb, _ui_relationships(path))
+        if reason is not None:
+            book._note_fallback(reason)
+        return book
+
+    @property
+    def wb(self) -> Workbook:
+        """The openpyxl workbook (loading it now, and leaving the fast path, if it was streamed)."""
+        if self._wb is None:
+            self._materialise("the openpyxl workbook was asked for")
+        assert self._wb is not None
+        return self._wb
+
+    @property
+    def ws(self) -> Worksheet:
+        """The Takedown worksheet (openpyxl; loads the workbook if it was streamed)."""
+        if self._ws is None:
+            self._materialise("the openpyxl worksheet was asked for")
+        assert self._ws is not None
+        return self._ws
+
+    @property
+    def fast(self) -> bool:
+        """Whether the workbook is still on the fast (streamed, spliced) path."""
+        return self._wb is None
+
+    def _note_fallback(self, reason: str) -> None:
+        if self.fallback_reason is None:
+            self.fallback_reason = reason
+            _log.info("%s: using the openpyxl path (%s)", self._path.name, reason)
+
+    def _materialise(self, reason: str) -> None:
+        """Load the workbook with openpyxl and replay the verdicts written on the fast path."""
+        self._note_fallback(reason)
+        self._bind(_load(self._path))
+        pending, self._pending = self._pending, []
+        self._streamed = None
+        for write in pending:
+            self._write_openpyxl(write.outcomes, stage=write.stage, at=write.at)
 
     # WorkbookPort ------------------------------------------------------------------------------
 
@@ -308,18 +381,18 @@ class XlsxWorkbook:
     def read_settings(self) -> BookSettings:
         """The Settings sheet (defaults when the sheet is missing)."""
         if self._settings is None:
-            self._settings = parse_settings(settings_pairs(self.wb))
+            pairs = self._streamed.settings if self._streamed is not None else settings_pairs(self.wb)
+            self._settings = parse_settings(pairs)
         return self._settings
 
     def read_rows(self) -> list[InputRow]:
         """All non-blank data rows, in sheet order, with input values, formulas and prior outputs."""
-        last = self.ws.max_row
-        if last - L.HEADER_ROW > L.MAX_DATA_ROWS:
-            raise TooManyRowsError(
-                self._path,
-                f"{last - L.HEADER_ROW:,} rows; at most {L.MAX_DATA_ROWS:,} data rows are accepted",
-                sheet=self.ws.title,
-            )
+        if self._streamed is not None and self._pending:
+            self._materialise("rows were read back after writing")
+        if self._streamed is not None:
+            self._check_row_count(self._streamed.max_row, self._streamed.sheet_title)
+            return list(self._streamed.rows)
+        self._check_row_count(self.ws.max_row, self.ws.title)
         # One pass over the cells that exist (far fewer than rows × columns on a fresh sheet).
         key_of = {c: k for k, c in self.columns.items()}
         inputs = frozenset(L.INPUT_KEYS)
@@ -346,6 +419,14 @@ class XlsxWorkbook:
                 rows.append(InputRow(r, values, frozenset(formulas), prior))
         return rows
 
+    def _check_row_count(self, last: int, title: str) -> None:
+        if last - L.HEADER_ROW > L.MAX_DATA_ROWS:
+            raise TooManyRowsError(
+                self._path,
+                f"{last - L.HEADER_ROW:,} rows; at most {L.MAX_DATA_ROWS:,} data rows are accepted",
+                sheet=title,
+            )
+
     def write_outcomes(self, outcomes: Sequence[Outcome], *, stage: str) -> None:
         """Write verdicts and output values on their rows, colour the Result cell, refresh the summary."""
         outputs = frozenset(L.OUTPUT_KEYS)
@@ -361,6 +442,17 @@ class XlsxWorkbook:
                     f"{bad} is not an output column; inputs are never written",
                     row=outcome.row_number,
                 )
+        at = dt.datetime.now(dt.UTC)
+        if self._streamed is not None:
+            reason = fast_write_blocker(self.columns, outcomes)
+            if reason is None:
+                self._pending.append(PendingWrite(list(outcomes), stage, at))
+                return
+            self._materialise(reason)
+        self._write_openpyxl(outcomes, stage=stage, at=at)
+
+    def _write_openpyxl(self, outcomes: Sequence[Outcome], *, stage: str, at: dt.datetime) -> None:
+        """The openpyxl path of :meth:`write_outcomes` (outcomes already validated)."""
         self._ensure_output_columns()
         styles = self._style_templates()
         cols = self.columns
@@ -380,7 +472,7 @@ class XlsxWorkbook:
                 for key in L.OUTPUT_KEYS:
                     if key not in written and (cell := ws._cells.get((r, cols[key]))) is not None:
                         cell.value = None
-        self.refresh_summary(stage=stage)
+        self.refresh_summary(stage=stage, at=at)
 
     def refresh_summary(self, *, stage: str, at: dt.datetime | None = None) -> dict[Result, int]:
         """Count the Result column and write the summary block (rows 1–2)."""
@@ -458,7 +550,28 @@ class XlsxWorkbook:
                     set_value(ws.cell(r, c), value)
 
     def save(self) -> None:
-        """Write to a temporary file beside the workbook, restore the ribbon link, then replace."""
+        """Write to a temporary file beside the workbook, then replace the original with it.
+
+        On the fast path only the Takedown sheet (and ``styles.xml`` when a colour is new) is
+        rewritten; on the openpyxl path the ribbon link openpyxl drops is restored.
+        """
+        if self._streamed is not None:
+            if not self._pending:
+                if lock_file(self._path) is not None:
+                    raise WorkbookLockedError(
+                        self._path, "the workbook was opened in Excel meanwhile; close it and try again"
+                    )
+                return  # nothing changed: the file on disk is already what a save would write
+            try:
+                parts = spliced_parts(self._path, self._streamed, self.columns, self._pending, self.language)
+            except SpliceUnsupported as exc:
+                self._materialise(str(exc))
+            else:
+                replace_atomically(self._path, lambda tmp: rewrite_package(self._path, tmp, parts))
+                # The file now differs from what was streamed: anything used after this loads it.
+                self._streamed = None
+                self._pending.clear()
+                return
         save_atomically(self.wb, self._path, self._ui_rels)
 
     # Internals ---------------------------------------------------------------------------------
@@ -532,7 +645,10 @@ def template_version(wb: Workbook) -> str:
 
 
 def _require_current_template(path: Path, wb: Workbook) -> None:
-    version = template_version(wb)
+    _require_version(path, template_version(wb))
+
+
+def _require_version(path: Path, version: str) -> None:
     if version == L.TEMPLATE_VERSION:
         return
     if version.isdigit() and int(version) > int(L.TEMPLATE_VERSION):
@@ -609,14 +725,26 @@ def restore_ui_relationships(path: Path, wanted: Sequence[tuple[str, str]]) -> b
 
 def save_atomically(wb: Workbook, path: Path, ui_rels: Sequence[tuple[str, str]] = ()) -> None:
     """Save ``wb`` over ``path`` through a temporary file in the same folder and ``os.replace``."""
+
+    def write(tmp: Path) -> None:
+        wb.save(tmp)
+        restore_ui_relationships(tmp, ui_rels)
+
+    replace_atomically(path, write)
+
+
+def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Replace ``path`` with what ``write`` puts in a temporary file beside it (fsync, then rename).
+
+    The original is untouched until the rename, so a crash leaves either the old or the new file.
+    """
     if lock_file(path) is not None:
         raise WorkbookLockedError(path, "the workbook was opened in Excel meanwhile; close it and try again")
     fd, tmp_name = tempfile.mkstemp(prefix=".~mltakedown-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        wb.save(tmp)
-        restore_ui_relationships(tmp, ui_rels)
+        write(tmp)
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
         with contextlib.suppress(FileNotFoundError):

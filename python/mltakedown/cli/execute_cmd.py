@@ -10,31 +10,26 @@ damaged journal).
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from mltakedown.book.errors import WorkbookError
-from mltakedown.book.ports import Result
 from mltakedown.book.xlsx import XlsxWorkbook
+from mltakedown.cli.stage_run import (
+    EXIT_NOT_RUN,
+    EXIT_OK,
+    EXIT_ROWS,
+    console,
+    err_console,
+    finish,
+    run_stage,
+)
 from mltakedown.engine import ops, run
 from mltakedown.engine.calls import CallLog
 from mltakedown.engine.model import StageReport
-from mltakedown.meli.errors import MeliError
-
-EXIT_OK = 0
-EXIT_ROWS = 1
-EXIT_BAD_FILE = 2
-EXIT_API = 3
-EXIT_NOT_RUN = 4
-
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
 
 FileArg = Annotated[Path, typer.Argument(help="The takedown workbook (.xlsx or .xlsm).")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (for scripts).")]
@@ -62,21 +57,6 @@ def _confirm(stage: str, assume_yes: bool) -> run.Confirm:
     return ask
 
 
-def _summary(report: StageReport) -> Table:
-    table = Table(title=f"{report.stage} · run {report.run_id}", show_header=True, header_style="bold")
-    table.add_column("Result")
-    table.add_column("Rows", justify="right")
-    for result in Result:
-        count = report.counts.get(result.value, 0)
-        if count:
-            table.add_row(result.value, str(count))
-    for code, count in sorted(report.code_counts.items()):
-        table.add_row(f"  {code}", str(count))
-    table.add_row("requests", str(report.requests))
-    table.add_row("seconds", f"{report.seconds:.1f}")
-    return table
-
-
 async def _run(stage: str, file: Path, assume_yes: bool) -> StageReport:
     book = XlsxWorkbook.open(file)
     settings = book.read_settings()
@@ -89,20 +69,11 @@ async def _run(stage: str, file: Path, assume_yes: bool) -> StageReport:
 
 
 def _stage(stage: str, file: Path, assume_yes: bool) -> None:
-    try:
-        report = asyncio.run(_run(stage, file, assume_yes))
-    except WorkbookError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}")
-        raise typer.Exit(EXIT_BAD_FILE) from exc
-    except MeliError as exc:
-        err_console.print(f"[bold red]API error:[/] {exc}")
-        raise typer.Exit(EXIT_API) from exc
+    report = run_stage(_run(stage, file, assume_yes))
     if not report.counts:
         err_console.print(report.message)
         raise typer.Exit(EXIT_NOT_RUN)
-    console.print(_summary(report))
-    console.print(report.message)
-    raise typer.Exit(EXIT_ROWS if report.blocked or report.failed else EXIT_OK)
+    finish(report, EXIT_ROWS if report.blocked or report.failed else EXIT_OK, with_codes=True)
 
 
 def execute(file: FileArg, yes: YesOpt = False) -> None:

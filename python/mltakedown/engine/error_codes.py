@@ -79,19 +79,20 @@ def classify(exc: BaseException) -> Failure:
     raise TypeError(f"not an API failure: {exc!r}") from exc
 
 
+_API_ERROR_CODES: tuple[tuple[type[APIError], Code], ...] = (
+    (RateLimitError, Code.RATE_LIMITED),
+    (AuthenticationError, Code.AUTH_FAILED),
+    (ConflictError, Code.CONFLICT),
+    (PermissionDeniedError, Code.FORBIDDEN),
+    (NotFoundError, Code.NOT_FOUND),
+    (BadRequestError, Code.API_VALIDATION),
+    (ServerError, Code.SERVER_ERROR),
+)
+"""Error class → code, the first match wins."""
+
+
 def _api_error_code(exc: APIError) -> Code:
-    if isinstance(exc, RateLimitError):
-        return Code.RATE_LIMITED
-    if isinstance(exc, AuthenticationError):
-        return Code.AUTH_FAILED
-    if isinstance(exc, ConflictError):
-        return Code.CONFLICT
-    if isinstance(exc, PermissionDeniedError):
-        return Code.FORBIDDEN
-    if isinstance(exc, NotFoundError):
-        return Code.NOT_FOUND
-    if isinstance(exc, BadRequestError):
-        return Code.API_VALIDATION
-    if isinstance(exc, ServerError) or exc.status_code >= 500:
-        return Code.SERVER_ERROR
-    return Code.API_VALIDATION
+    for kind, code in _API_ERROR_CODES:
+        if isinstance(exc, kind):
+            return code
+    return Code.SERVER_ERROR if exc.status_code >= 500 else Code.API_VALIDATION

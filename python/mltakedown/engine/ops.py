@@ -7,6 +7,8 @@ workbook's language), then the API calls to the Log sheet, and returns a
 
 Pull and Plan share :func:`read_live`: before any other request, ``/users/me`` must be the
 workbook's seller; otherwise every row gets ``ACCOUNT_MISMATCH`` and nothing else is sent.
+Plan also snapshots the listings it blocks as platform-controlled (:func:`save_appeal_evidence`):
+the appeal packs need their state as it was, and nothing else ever snapshots a listing never written.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Protocol
 
 from mltakedown import codes
@@ -27,11 +30,13 @@ from mltakedown.engine.actions import Action
 from mltakedown.engine.calls import CallLog
 from mltakedown.engine.check import CheckedRow, analyse_rows, check_rows, to_outcome
 from mltakedown.engine.gates import GateContext, one_write_per_target, plan_row, row_result
+from mltakedown.engine.journal import state_dir
 from mltakedown.engine.live import LiveApi, build_live_row, read_details
 from mltakedown.engine.meanings import describe_state
 from mltakedown.engine.model import LiveRow, Op, Plan, PlannedRow, StageReport
 from mltakedown.engine.plan import build_plan, save_plan
 from mltakedown.engine.resolve import DEFAULT_CONCURRENCY, Strategy, resolve_rows
+from mltakedown.engine.snapshots import SnapshotError, SnapshotStore
 from mltakedown.meli.auth import OAuthApp, TokenManager
 from mltakedown.meli.client import MeliClient
 from mltakedown.meli.config import ClientConfig
@@ -56,6 +61,9 @@ LIVE_KEYS = (
 )
 """Output columns Pull fills (Plan adds ``planned_action``)."""
 
+_EN = ("en",)
+"""A stage's texts fall back to English when the workbook's language lacks one."""
+
 DEFAULT_ACCOUNT_ALIAS = "default"
 """The login used when the Settings' ACCOUNT_ALIAS is empty."""
 
@@ -71,16 +79,6 @@ class PullApi(LiveApi, Protocol):
 def new_run_id() -> str:
     """A short unique id for one stage run (Log sheet, journal, report)."""
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-
-
-def _texts(code: Code, lang: str, detail: str = "") -> tuple[str, str]:
-    """Message and remedy in ``lang``; English, then the bare code, when a text is missing."""
-    for language in (lang, "en"):
-        try:
-            return codes.describe(code, language, detail)
-        except (KeyError, OSError):
-            continue
-    return (f"{code.value}: {detail}" if detail else code.value), ""
 
 
 # -- Check -------------------------------------------------------------------------------------
@@ -213,16 +211,37 @@ def live_values(live: LiveRow, lang: str) -> dict[str, CellValue]:
 def _message(codes_: Sequence[Code], details: dict[str, str], lang: str) -> tuple[str, str]:
     """The first code's message and remedy; the other codes named after it."""
     first, *others = codes_
-    message, remedy = _texts(first, lang, details.get(first.value, ""))
+    message, remedy = codes.describe_or_raw(first, lang, details.get(first.value, ""), fallbacks=_EN)
     extra = []
     for code in others:
         if code is Code.PLANNED:
             continue
-        text, _ = _texts(code, lang, details.get(code.value, ""))
+        text, _ = codes.describe_or_raw(code, lang, details.get(code.value, ""), fallbacks=_EN)
         extra.append(f"{code.value} {text}")
     if extra:
         message = f"{message} | " + " | ".join(extra)
     return message, remedy
+
+
+def _coded_outcome(
+    row_number: int,
+    result: Result | None,
+    codes_: Sequence[Code],
+    details: dict[str, str],
+    values: dict[str, CellValue],
+    lang: str,
+) -> Outcome:
+    """A read row's outcome: its codes (the first one's texts, the others named after it) and
+    its live columns."""
+    message, remedy = _message(codes_, details, lang)
+    return Outcome(
+        row_number=row_number,
+        result=result,
+        code=", ".join(c.value for c in codes_),
+        message=message,
+        remedy=remedy,
+        values=values,
+    )
 
 
 def _cleared(outcome: Outcome, extra: dict[str, CellValue] | None = None) -> Outcome:
@@ -234,18 +253,10 @@ def _cleared(outcome: Outcome, extra: dict[str, CellValue] | None = None) -> Out
 def _pull_outcome(row: CheckedRow, live: LiveRow | None, lang: str) -> Outcome:
     if live is None:
         return _cleared(to_outcome(row, lang))
-    values = live_values(live, lang)
     codes_ = live.codes or [Code.FOUND]
     details = {code.value: live.detail for code in codes_ if live.detail}
-    message, remedy = _message(codes_, details, lang)
-    return Outcome(
-        row_number=row.row_number,
-        result=spec(codes_[0]).result,
-        code=", ".join(c.value for c in codes_),
-        message=message,
-        remedy=remedy,
-        values=values,
-    )
+    values = live_values(live, lang)
+    return _coded_outcome(row.row_number, spec(codes_[0]).result, codes_, details, values, lang)
 
 
 async def pull(
@@ -306,6 +317,37 @@ def plan_rows_from(read: LiveRead, settings: BookSettings, lang: str) -> list[Pl
     return one_write_per_target(planned)
 
 
+def save_appeal_evidence(planned: Sequence[PlannedRow], workbook: Path, run_id: str) -> int:
+    """Snapshot every item whose row is blocked as ``PLATFORM_CONTROLLED``; returns how many were new.
+
+    Such a listing is never written, so no pre-write snapshot would exist; its appeal pack
+    (:mod:`mltakedown.report.appeal`) needs the state Pull read now, not whatever the listing
+    shows when the report is made. Saved through the engine's snapshot store (same folder, format
+    and ``.sha256``, under the plan's run id); an item snapshotted before is left as it is.
+    """
+    store: SnapshotStore | None = None
+    taken = 0
+    for row in planned:
+        live = row.live
+        if Code.PLATFORM_CONTROLLED not in row.codes or live is None or not live.item_json:
+            continue
+        store = store or SnapshotStore(state_dir(workbook), run_id)
+        try:
+            new = store.ensure(
+                live.item_json,
+                variation_id=live.variation_id,
+                ad_group_id=live.ad_group_id,
+                ad_status=live.ad_status,
+                row_number=row.row_number,
+            )
+        except (SnapshotError, OSError):
+            # Evidence, not a precondition: the plan stands, and the report falls back to the
+            # state the stored plan holds.
+            continue
+        taken += new is not None
+    return taken
+
+
 def _plan_outcome(planned: PlannedRow, checked: CheckedRow, lang: str) -> Outcome:
     live = planned.live
     if live is None:
@@ -313,15 +355,7 @@ def _plan_outcome(planned: PlannedRow, checked: CheckedRow, lang: str) -> Outcom
     values = live_values(live, lang)
     values["planned_action"] = planned_action(planned)
     codes_ = planned.codes or [Code.PLANNED]
-    message, remedy = _message(codes_, planned.code_details, lang)
-    return Outcome(
-        row_number=planned.row_number,
-        result=row_result(planned),
-        code=", ".join(c.value for c in codes_),
-        message=message,
-        remedy=remedy,
-        values=values,
-    )
+    return _coded_outcome(planned.row_number, row_result(planned), codes_, planned.code_details, values, lang)
 
 
 async def plan(
@@ -346,6 +380,7 @@ async def plan(
     planned = plan_rows_from(read, settings, lang)
     stored = build_plan(planned, rows, workbook=book.path, seller_id=settings.seller_id, rate=rate)
     save_plan(stored, book.path)
+    save_appeal_evidence(planned, book.path, run_id)
     checked = {row.row_number: row for row in read.checked}
     outcomes = [_plan_outcome(p, checked[p.row_number], lang) for p in planned]
     book.write_outcomes(outcomes, stage="plan")
@@ -386,7 +421,7 @@ def _report(
     if read is not None and not read.account_ok and read.live:
         first = next(iter(read.live.values()))
         if first.codes:
-            message += f"; {_texts(first.codes[0], lang, first.detail)[0]}"
+            message += f"; {codes.describe_or_raw(first.codes[0], lang, first.detail, fallbacks=_EN)[0]}"
     if requests:
         message += f"; {requests} requests"
     return StageReport(

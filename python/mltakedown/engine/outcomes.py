@@ -50,14 +50,6 @@ def local_times(at: dt.datetime, site: str | None) -> tuple[dt.datetime, dt.date
     return utc.replace(tzinfo=None), local.replace(tzinfo=None)
 
 
-def texts(code: Code, lang: str, detail: str = "") -> tuple[str, str]:
-    """Message and remedy of ``code`` in ``lang``; the raw detail when the catalogue lacks the code."""
-    try:
-        return codes.describe(code, lang, detail)
-    except (KeyError, OSError):
-        return (f"{code.value}: {detail}" if detail else code.value), ""
-
-
 @dataclass(slots=True)
 class _RowVerdict:
     code: Code
@@ -124,7 +116,7 @@ def row_outcome(
     main = failing[0] if failing else verdicts[0]
     item_verdicts = [v for job, v in zip(jobs, verdicts, strict=True) if job.is_item_write]
     status_after = (item_verdicts[0] if item_verdicts else main).status_after
-    message, remedy = texts(main.code, lang, main.detail)
+    message, remedy = codes.describe_or_raw(main.code, lang, main.detail)
     values: dict[str, CellValue] = {
         "status_before": status_before or "",
         "status_after": status_after,
@@ -151,7 +143,7 @@ def blocked_outcome(
     row_number: int, code: Code, *, lang: str, detail: str = "", result: Result | None = None
 ) -> Outcome:
     """The outcome of a row that sends nothing (blocked, skipped, or refused at the stage level)."""
-    message, remedy = texts(code, lang, detail)
+    message, remedy = codes.describe_or_raw(code, lang, detail)
     return Outcome(
         row_number=row_number,
         result=result or spec(code).result,

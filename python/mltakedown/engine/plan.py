@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ from mltakedown.book.ports import CellValue, InputRow
 from mltakedown.engine.gates import requests_for
 from mltakedown.engine.journal import state_dir
 from mltakedown.engine.model import Plan, PlannedRow
+from mltakedown.fileio import write_atomic
 from mltakedown.meli.constants import DEFAULT_RATE, MULTIGET_MAX_IDS
 
 PLAN_FILE = "plan.json"
@@ -105,9 +105,7 @@ def save_plan(plan: Plan, workbook: Path) -> Path:
     """Store ``plan`` beside ``workbook`` (atomic replace); returns the file."""
     path = plan_path(workbook)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(plan.model_dump_json(indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, plan.model_dump_json(indent=1))
     return path
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -44,7 +45,9 @@ from mltakedown.engine.restore import find_takedowns, plan_restore
 from mltakedown.engine.runner import CONCURRENCY, WriteRunner
 from mltakedown.engine.snapshots import SnapshotStore
 from mltakedown.engine.writes import WriteJob, read_items
+from mltakedown.meli.client import MeliClient
 from mltakedown.meli.errors import MeliError, TokenError
+from mltakedown.meli.models import User
 
 Confirm = Callable[[dict[str, int]], bool]
 """Shown the counts (``{"pause": 120, "blocked": 3, …}``); returns whether to go ahead."""
@@ -133,16 +136,40 @@ def _api_refusal(exc: MeliError) -> tuple[Code, str]:
     return code, failure.api_error
 
 
-async def _account_problem(api: EngineApi, book: WorkbookPort, expected: int | None) -> str:
-    """Why the signed-in account may not write this workbook ("" when it may)."""
+@dataclass(frozen=True, slots=True)
+class _Account:
+    """The signed-in account as ``/users/me`` gave it, and why it may not write ("" when it may)."""
+
+    me: User
+    problem: str
+
+
+async def _check_account(api: EngineApi, book: WorkbookPort, expected: int | None) -> _Account:
+    """``/users/me`` against the workbook's seller (and the plan's, when given)."""
     settings = book.read_settings()
     me = await api.me()
     wanted = {s for s in (settings.seller_id, expected) if s is not None}
+    problem = ""
     if not wanted:
-        return "the workbook's Settings name no seller ID"
-    if wanted != {me.id}:
-        return f"signed in as seller {me.id} ({me.nickname}); the workbook is for seller {', '.join(map(str, sorted(wanted)))}"
-    return ""
+        problem = "the workbook's Settings name no seller ID"
+    elif wanted != {me.id}:
+        problem = f"signed in as seller {me.id} ({me.nickname}); the workbook is for seller {', '.join(map(str, sorted(wanted)))}"
+    return _Account(me, problem)
+
+
+def _run_facts(api: EngineApi, book: WorkbookPort, me: User) -> dict[str, object]:
+    """What ``run_start`` records about the account and the pace (the report's seller line reads them)."""
+    alias, rate = "", None
+    if isinstance(api, MeliClient):
+        alias = api.account_alias
+        # An unlimited limiter (tests) has no pace to record, and JSON has no infinity.
+        rate = api.limiter.rate if math.isfinite(api.limiter.rate) else None
+    return {
+        "seller_id": me.id,
+        "nickname": me.nickname or "",
+        "account_alias": alias or book.read_settings().account_alias,
+        "rate": rate,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,8 +234,9 @@ def execute_counts(
 
 async def _preflight(
     book: WorkbookPort, api: EngineApi, rows: Sequence[InputRow], plan: Plan | None, frame: _Frame
-) -> Plan | StageReport:
-    """The plan to run, or the report of why nothing may be sent (every row then says why)."""
+) -> tuple[Plan, User] | StageReport:
+    """The plan to run and the signed-in account, or the report of why nothing may be sent (every
+    row then says why)."""
     if plan is None:
         try:
             plan = load_plan(plan_path(book.path))
@@ -218,12 +246,12 @@ async def _preflight(
         detail = "the rows changed since the plan was made; run Plan again"
         return _refuse_all(book, rows, Code.PLAN_STALE, detail, frame)
     try:
-        problem = await _account_problem(api, book, plan.seller_id)
+        account = await _check_account(api, book, plan.seller_id)
     except MeliError as exc:
         return _refuse_all(book, rows, *_api_refusal(exc), frame)
-    if problem:
-        return _refuse_all(book, rows, Code.ACCOUNT_MISMATCH, problem, frame)
-    return plan
+    if account.problem:
+        return _refuse_all(book, rows, Code.ACCOUNT_MISMATCH, account.problem, frame)
+    return plan, account.me
 
 
 @dataclass(slots=True)
@@ -351,7 +379,7 @@ async def execute(
     checked = await _preflight(book, api, rows, plan, frame)
     if isinstance(checked, StageReport):
         return checked
-    plan = checked
+    plan, me = checked
     split = _split(plan)
     earlier = read_journal(state_dir(book.path) / JOURNAL_NAME).states()
     if not confirm(execute_counts(plan, split.jobs, split.quiet, earlier)):
@@ -360,6 +388,7 @@ async def execute(
         "plan_id": plan.plan_id,
         "inputs_hash": plan.inputs_hash,
         "workbook": book.path.name,
+        **_run_facts(api, book, me),
     }
     ran = await _run_locked(book, api, split.jobs, frame, calls, concurrency=concurrency, start=start)
     if isinstance(ran, StageReport):
@@ -432,13 +461,13 @@ async def restore(
     states = log.states()
     takedowns = find_takedowns(states)
     try:
-        problem = await _account_problem(api, book, None)
+        account = await _check_account(api, book, None)
         with calls.scope(None, "restore-read"):
             live = await read_items(api, list(takedowns))
     except MeliError as exc:
         return _refuse_all(book, rows, *_api_refusal(exc), frame)
-    if problem:
-        return _refuse_all(book, rows, Code.ACCOUNT_MISMATCH, problem, frame)
+    if account.problem:
+        return _refuse_all(book, rows, Code.ACCOUNT_MISMATCH, account.problem, frame)
     lang = book.language
     snapshots = SnapshotStore(folder, frame.run_id)
     when = now or dt.datetime.now(dt.UTC)
@@ -446,7 +475,13 @@ async def restore(
     if not confirm(plan.counts()):
         return _refuse_run(frame, "cancelled at the confirmation")
     ran = await _run_locked(
-        book, api, plan.jobs, frame, calls, concurrency=concurrency, start={"workbook": book.path.name}
+        book,
+        api,
+        plan.jobs,
+        frame,
+        calls,
+        concurrency=concurrency,
+        start={"workbook": book.path.name, **_run_facts(api, book, account.me)},
     )
     if isinstance(ran, StageReport):
         return ran

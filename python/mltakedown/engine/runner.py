@@ -107,10 +107,9 @@ class WriteRunner:
             if verdict.reached:
                 self.reconciled += 1
                 status = str((seen or {}).get("status") or "")
-                self.journal.append(
+                self._append(
                     "outcome",
-                    write_id=job.write_id,
-                    run_id=self.run_id,
+                    job,
                     ok=True,
                     reconciled=True,
                     code=Code.RECONCILED.value,
@@ -119,10 +118,9 @@ class WriteRunner:
                     status_after=status,
                     message="already in the target state after an interrupted run; not sent again",
                 )
-                self.journal.append(
+                self._append(
                     "verify",
-                    write_id=job.write_id,
-                    run_id=self.run_id,
+                    job,
                     ok=True,
                     source="reconcile",
                     status_seen=status,
@@ -225,10 +223,9 @@ class WriteRunner:
                 # No evidence, no write: the row is reported NOT_SENT and a re-run tries again.
                 self.not_sent[job.write_id] = f"the snapshot could not be saved: {exc}"
                 return False
-            self.journal.append(
+            self._append(
                 "intent",
-                write_id=job.write_id,
-                run_id=self.run_id,
+                job,
                 row=job.row_number,
                 identifier=job.identifier,
                 item_id=write.item_id,
@@ -253,10 +250,9 @@ class WriteRunner:
                     self.aborted = failure
                 return False
         new_item_id = answer.get("id") if write.op is Op.RELIST else None
-        self.journal.append(
+        self._append(
             "outcome",
-            write_id=job.write_id,
-            run_id=self.run_id,
+            job,
             ok=True,
             code=job.success_code.value,
             item_id=write.item_id,
@@ -267,12 +263,15 @@ class WriteRunner:
         )
         return True
 
+    def _append(self, entry_type: str, job: WriteJob, **fields: Any) -> None:
+        """Journal an entry about ``job``'s write, in this run."""
+        self.journal.append(entry_type, write_id=job.write_id, run_id=self.run_id, **fields)
+
     def _record_failure(self, job: WriteJob, failure: Failure, *, note: str = "") -> None:
         message = f"{note}: {failure.message}" if note else failure.message
-        self.journal.append(
+        self._append(
             "outcome",
-            write_id=job.write_id,
-            run_id=self.run_id,
+            job,
             ok=False,
             code=failure.code.value,
             item_id=job.write.item_id,
@@ -329,10 +328,9 @@ class WriteRunner:
             for variation in seen.get("variations") or []:
                 if isinstance(variation, Mapping) and variation.get("id") == job.write.variation_id:
                     variation_quantity = variation.get("available_quantity")
-        self.journal.append(
+        self._append(
             "verify",
-            write_id=job.write_id,
-            run_id=self.run_id,
+            job,
             ok=ok,
             source=source,
             status_seen=None if seen is None else seen.get("status"),

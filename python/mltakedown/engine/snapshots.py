@@ -16,13 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from mltakedown.book.ports import SnapshotRow
+from mltakedown.fileio import write_atomic
 
 SNAPSHOT_DIR: Final = "snapshots"
 SCHEMA: Final = 1
@@ -90,15 +90,6 @@ class Snapshot:
                 quantity = variation.get("available_quantity")
                 return quantity if isinstance(quantity, int) else None
         return None
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def load_snapshot(path: Path) -> Snapshot:
@@ -191,8 +182,8 @@ class SnapshotStore:
         run_dir = self.root / self.run_id
         run_dir.mkdir(parents=True, exist_ok=True)
         path = run_dir / f"{item_id}.json"
-        _atomic_write(path, data)
-        _atomic_write(path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n".encode("ascii"))
+        write_atomic(path, data)
+        write_atomic(path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n".encode("ascii"))
         self._index[item_id] = path
         raw = json.dumps(dict(item), ensure_ascii=False, sort_keys=True, default=str)
         if len(raw) > CELL_LIMIT:

@@ -153,6 +153,8 @@ class MeliClient:
         provider = _provider(tokens, self.config)
         if isinstance(provider, TokenManager):
             provider.use_http(self._transport.http)
+        self.account_alias = provider.alias if isinstance(provider, TokenManager) else ""
+        """The login whose tokens this client uses (``""`` for an access token given directly)."""
         self._requester = Requester(
             self._transport, provider, self.limiter, retry or RetryPolicy(), on_call=on_call, sleep=sleep
         )

@@ -9,6 +9,7 @@ call that saw them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -106,10 +107,12 @@ class Requester:
             )
             at = datetime.now(UTC)
             started = time.perf_counter()
+            # Every attempt is reported once, however it ends: (status, request id, error code).
+            record = functools.partial(self._record, request, at, started, attempt)
             try:
                 response = await self.transport.send(request)
             except APIConnectionError as exc:
-                self._report(self._record(request, at, started, attempt, None, None, exc.code))
+                self._report(record(None, None, exc.code))
                 if retries < self.retry.max_retries and should_retry_transport(exc, idempotent=idempotent):
                     retries += 1
                     logger.warning("%s %s: %s, retry %d", method, request.url.path, exc.code, retries)
@@ -118,16 +121,12 @@ class Requester:
                 raise
             request_id = response.headers.get("x-request-id")
             if response.is_success:
-                self._report(
-                    self._record(request, at, started, attempt, response.status_code, request_id, None)
-                )
+                self._report(record(response.status_code, request_id, None))
                 return response
 
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             error = api_error_from_response(response, retry_after=retry_after)
-            self._report(
-                self._record(request, at, started, attempt, response.status_code, request_id, error.error)
-            )
+            self._report(record(response.status_code, request_id, error.error))
             if response.status_code == 401:
                 if self.tokens is not None and self.tokens.can_refresh and not refreshed:
                     refreshed = True

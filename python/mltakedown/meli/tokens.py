@@ -8,10 +8,8 @@ with nothing behind it, do not count) and otherwise a JSON file in the user conf
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import platformdirs
 
+from mltakedown.fileio import write_atomic
 from mltakedown.meli.errors import TokenError
 
 __all__ = [
@@ -165,19 +164,7 @@ class FileTokenStore:
         directory = self.path.parent
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp_name = tempfile.mkstemp(prefix=".tokens-", suffix=".tmp", dir=directory)
-            try:
-                os.fchmod(fd, 0o600)  # mkstemp already uses 0600; be explicit
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(data, handle, indent=2, sort_keys=True)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp_name, self.path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp_name)
-                raise
-            os.chmod(self.path, 0o600)
+            write_atomic(self.path, json.dumps(data, indent=2, sort_keys=True), mode=0o600)
         except OSError as exc:
             raise TokenError(f"cannot write token file {self.path}: {exc}", code="token_store_error") from exc
 

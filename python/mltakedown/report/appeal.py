@@ -56,9 +56,10 @@ class AppealPack:
 def _snapshot_from_plan(row: ReportRow, run: RunRecord, workbook: Path) -> Snapshot | None:
     """Save the listing's state as Pull read it (kept in the plan) as this run's snapshot.
 
-    The engine snapshots an item before its first write; a platform-controlled listing is never
-    written, so its "before" state is the one Pull read. It is saved through the engine's own
-    snapshot store (same folder, format and ``.sha256``) so the evidence is uniform.
+    The fallback for plans stored before Plan saved its own evidence: Plan now snapshots every
+    platform-controlled listing itself (:func:`mltakedown.engine.ops.save_appeal_evidence`), and
+    :func:`_find_snapshot` prefers that file. Saved through the engine's own snapshot store (same
+    folder, format and ``.sha256``) so the evidence is uniform.
     """
     try:
         plan = load_plan(plan_path(workbook))
@@ -80,6 +81,8 @@ def _snapshot_from_plan(row: ReportRow, run: RunRecord, workbook: Path) -> Snaps
 
 
 def _find_snapshot(row: ReportRow, run: RunRecord, workbook: Path | None) -> tuple[Snapshot | None, str]:
+    """The listing's earliest snapshot: the one Plan (or a write) took; made from the plan only when
+    no snapshot exists at all."""
     if workbook is None:
         return None, ""
     candidates: list[Path] = []

@@ -9,9 +9,10 @@ and skip this module.
 Journal fields read (written by :mod:`mltakedown.engine.runner` and ``engine.run``):
 ``run_start``/``run_end``: ``run_id``, ``stage``, ``at``, ``requests`` (and, when present,
 ``seller_id``, ``nickname``, ``account_alias``, ``rate``); ``intent``: ``row``, ``item_id``,
-``op``, ``snapshot``; ``outcome``: ``ok``, ``status_after``, ``request_id``, ``new_item_id``;
-``verify``: ``status_seen``. What neither holds (the link of a listing that was never written)
-comes from the state Pull read, kept in the stored plan.
+``op`` (the action the run took, over the Action cell), ``snapshot``; ``outcome``: ``ok``,
+``status_after``, ``request_id``, ``new_item_id``; ``verify``: ``status_seen``. What neither
+holds (the link of a listing that was never written) comes from the state Pull read, kept in the
+stored plan.
 """
 
 from __future__ import annotations
@@ -31,6 +32,17 @@ from mltakedown.report.workbook_read import SheetRow, read_workbook_record
 
 _ITEM_ID = re.compile(r"^[A-Z]{3}\d{6,}$")
 _AD_OPS = frozenset({"pause_ad", "restore_ad"})
+_OP_ACTIONS = {
+    "pause": "PAUSE",
+    "close": "CLOSE",
+    "delete": "DELETE",
+    "zero_variation": "ZERO_VARIATION",
+    "activate": "RESTORE",
+    "restore_variation": "RESTORE",
+    "relist": "RESTORE",
+}
+"""The action a listing write (journal ``op``) carried out, as the confirmation names it."""
+_STOP_ACTIONS = frozenset({"PAUSE", "CLOSE", "DELETE"})
 _DEFAULT_RATE = 5.0
 
 
@@ -142,6 +154,7 @@ class _RowBuilder:
             api_error=text("api_error"),
             new_item_id=text("new_item_id"),
         )
+        self._action(row)
         self._journal(row)
         self._snapshot(row)
         self._pulled(row)
@@ -152,6 +165,21 @@ class _RowBuilder:
         if not row.permalink and "://" in row.identifier:
             row.permalink = row.identifier
         return row
+
+    def _action(self, row: ReportRow) -> None:
+        """What this run did to the row's listing, from the journal's writes (the Action cell may
+        have been changed since, e.g. to RESTORE); the cell stays when the run wrote nothing."""
+        for state in self.by_row.get(row.row, []):
+            ran_here = self.run_id in ((state.outcome or {}).get("run_id"), state.intent.get("run_id"))
+            action = _OP_ACTIONS.get(str(state.intent.get("op") or ""))
+            if not ran_here or action is None:
+                continue
+            if action == "ZERO_VARIATION" and row.action in _STOP_ACTIONS:
+                # The cell's stop action is kept: the confirmation itself says "variation stock
+                # set to 0" once the write is confirmed, and names the asked action otherwise.
+                return
+            row.action = action
+            return
 
     def _journal(self, row: ReportRow) -> None:
         states = [s for s in self.by_row.get(row.row, []) if (s.outcome or {}).get("run_id") == self.run_id]

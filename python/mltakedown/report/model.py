@@ -34,7 +34,9 @@ class ReportRow(BaseModel):
     site: str = ""
     """Site ID (MLM, MLB…)."""
     action: str = ""
-    """PAUSE, CLOSE, DELETE, RESTORE or IGNORE (normalised)."""
+    """PAUSE, CLOSE, DELETE, RESTORE or IGNORE (normalised): what the run did, from its journal,
+    else the Action cell; ZERO_VARIATION when the run zeroed a variation and the cell no longer
+    names a take-down."""
     reason: str = ""
     reference: str = ""
     """The complaint or case number the user gave."""

@@ -7,7 +7,6 @@ openpyxl (read-only, values only). Columns are found by header text in any langu
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from mltakedown.book.layout import (
     header_keys,
     normalise_header,
 )
+from mltakedown.book.ports import cell_text
 from mltakedown.report.sheet import JOURNAL_HEAD_CELL, JOURNAL_LINES_CELL, REPORT_SHEET, RUN_ID_CELL
 
 
@@ -38,14 +38,7 @@ class SheetRow:
 
     def text(self, key: str) -> str:
         """The cell as stripped text (``""`` when empty; whole floats without ``.0``)."""
-        value = self.values.get(key)
-        if value is None:
-            return ""
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        if isinstance(value, dt.datetime):
-            return value.isoformat(sep=" ")
-        return str(value).strip()
+        return cell_text(self.values.get(key))
 
 
 @dataclass(slots=True)

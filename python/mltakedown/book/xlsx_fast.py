@@ -1,0 +1,160 @@
+"""Turn verdicts into cell edits of the Takedown sheet, for the fast write path.
+
+:func:`spliced_parts` does for a streamed workbook what ``XlsxWorkbook`` does on the openpyxl
+path — verdict cells, the Result colour, output values, cleared columns, the summary block — as
+:class:`~mltakedown.book.xlsx_splice.CellEdit` objects, and returns the new worksheet and
+``styles.xml`` parts. It refuses (``SpliceUnsupported``) whatever it would have to lay out rather
+than fill in: a missing output column, a summary block that is not the template's, a date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from openpyxl.styles import Font, PatternFill
+
+from mltakedown.book import layout as L
+from mltakedown.book.ports import CellValue, Outcome, Result
+from mltakedown.book.xlsx_splice import (
+    CellEdit,
+    CellFormat,
+    SpliceUnsupported,
+    SpliceValue,
+    StyleBook,
+    safe_text,
+    splice_sheet_parts,
+)
+from mltakedown.book.xlsx_stream import StreamedBook
+
+_STYLES_PART = "xl/styles.xml"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingWrite:
+    """One ``write_outcomes`` call waiting for ``save`` (or for a replay on the openpyxl path)."""
+
+    outcomes: list[Outcome]
+    stage: str
+    at: dt.datetime
+
+
+def fast_write_blocker(columns: Mapping[str, int], outcomes: Sequence[Outcome]) -> str | None:
+    """Why these outcomes need the openpyxl path (``None`` when the fast path can write them)."""
+    missing = [key for key in L.OUTPUT_KEYS if key not in columns]
+    if missing:
+        return f"output columns to add: {', '.join(missing)}"
+    for outcome in outcomes:
+        for key, value in outcome.values.items():
+            if value is not None and not isinstance(value, str | int | float):
+                # Dates need a number format combined with the cell's own: openpyxl's job.
+                return f"a {type(value).__name__} value in {key} (row {outcome.row_number})"
+    return None
+
+
+def result_format(result: Result) -> CellFormat:
+    """The Result cell's colours for ``result`` (layout's fill and bold font)."""
+    return CellFormat(
+        Font(bold=True, color=L.RESULT_FONTS[result]), PatternFill("solid", fgColor=L.RESULT_FILLS[result])
+    )
+
+
+def spliced_parts(
+    path: Path, book: StreamedBook, columns: Mapping[str, int], pending: Sequence[PendingWrite], lang: str
+) -> dict[str, bytes | list[bytes]]:
+    """The new Takedown sheet part (and ``styles.xml`` when a format was added) for ``pending``."""
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        if _STYLES_PART not in names or book.sheet_path not in names:
+            raise SpliceUnsupported("the package has no xl/styles.xml or no Takedown part")
+        sheet_xml = archive.read(book.sheet_path)
+        styles = StyleBook(archive.read(_STYLES_PART))
+    _require_template_summary(book, styles, lang)
+    edits = _edits(book, columns, pending, styles)
+    parts: dict[str, bytes | list[bytes]] = {book.sheet_path: splice_sheet_parts(sheet_xml, edits)}
+    if styles.changed:
+        parts[_STYLES_PART] = styles.to_xml()
+    return parts
+
+
+def _require_template_summary(book: StreamedBook, styles: StyleBook, lang: str) -> None:
+    """The summary block must be the template's: then only its values change (else openpyxl lays it out)."""
+    labels = [
+        L.SUMMARY_TITLE[lang],
+        *(r.value for r in L.SUMMARY_RESULTS),
+        L.SUMMARY_TOTAL[lang],
+        L.SUMMARY_STAGE[lang],
+        L.SUMMARY_AT[lang],
+    ]
+    for col, label in enumerate(labels, start=1):
+        if book.top.get((L.SUMMARY_LABEL_ROW, col), (None, 0))[0] != label:
+            raise SpliceUnsupported("the summary labels differ from the template's")
+    for col, result in enumerate(L.SUMMARY_RESULTS, start=2):
+        style = book.top.get((L.SUMMARY_VALUE_ROW, col), (None, 0))[1]
+        if styles.fill_rgb(style) != "00" + L.RESULT_FILLS[result]:
+            raise SpliceUnsupported("the summary colours differ from the template's")
+    if book.top.get((L.NOTE_ROW, 1), (None, 0))[0] is None:
+        raise SpliceUnsupported("the how-to line is missing")
+
+
+def _value(value: CellValue) -> SpliceValue:
+    if isinstance(value, str):
+        return _safe_text(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    raise SpliceUnsupported(f"a {type(value).__name__} value")
+
+
+@lru_cache(maxsize=4096)
+def _safe_text(value: str) -> str:
+    return safe_text(value)  # verdict texts repeat: clean each distinct one once
+
+
+def _edits(
+    book: StreamedBook, columns: Mapping[str, int], pending: Sequence[PendingWrite], styles: StyleBook
+) -> dict[int, dict[int, CellEdit]]:
+    formats = {result: styles.format_id(result_format(result)) for result in Result}
+    edits: dict[int, dict[int, CellEdit]] = defaultdict(dict)
+    results: dict[int, object] = dict(book.results)
+    result_col = columns["result"]
+    for write in pending:
+        for outcome in write.outcomes:
+            r = outcome.row_number
+            row = edits[r]
+            result = outcome.result
+            # The Result cell gets exactly the result's format (or the default one), as on the
+            # openpyxl path; the other cells keep theirs.
+            row[result_col] = CellEdit(result.value if result else None, formats[result] if result else 0)
+            results[r] = result.value if result else None
+            row[columns["code"]] = CellEdit(_value(outcome.code or None))
+            row[columns["message"]] = CellEdit(_value(outcome.message or None))
+            row[columns["remedy"]] = CellEdit(_value(outcome.remedy or None))
+            for key, value in outcome.values.items():
+                row[columns[key]] = CellEdit(_value(value))
+                if key == "result":
+                    results[r] = value
+            if outcome.clear_others:
+                written = {"result", "code", "message", "remedy", *outcome.values}
+                for key in L.OUTPUT_KEYS:
+                    if key not in written:
+                        row[columns[key]] = CellEdit(None)
+    last = pending[-1]
+    by_value = {r.value: r for r in Result}
+    counts = dict.fromkeys(Result, 0)
+    for seen in results.values():
+        if isinstance(seen, str) and (found := by_value.get(seen)) is not None:
+            counts[found] += 1
+    summary = edits[L.SUMMARY_VALUE_ROW]
+    for col, result in enumerate(L.SUMMARY_RESULTS, start=2):
+        summary[col] = CellEdit(counts[result])
+    n = len(L.SUMMARY_RESULTS) + 2
+    summary[n] = CellEdit(sum(counts.values()))
+    summary[n + 1] = CellEdit(safe_text(last.stage))
+    moment = last.at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+    summary[n + 2] = CellEdit(moment.isoformat(sep=" "))
+    return edits
