@@ -426,3 +426,12 @@ def test_the_inline_string_shortcut_reads_what_openpyxl_reads() -> None:
     ours = list(_SheetParser(io.BytesIO(xml), []).parse())
     assert ours == list(WorkSheetParser(io.BytesIO(xml), []).parse())
     assert [cell["value"] for cell in ours[0][1]] == ["", " a&b ", "xy", None, "=1+1", "no reference", "=x"]
+
+
+def test_saving_without_writing_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    path = filled_book(tmp_path / "t.xlsx", ROWS[:2])
+    before = path.read_bytes()
+    book = XlsxWorkbook.open(path)
+    assert len(book.read_rows()) == 2
+    book.save()
+    assert path.read_bytes() == before and book.fast and book.fallback_reason is None

@@ -9,6 +9,7 @@ from pathlib import Path
 from mltakedown.engine.journal import state_dir
 from mltakedown.engine.model import LiveRow, Plan, PlannedRow
 from mltakedown.engine.plan import save_plan
+from mltakedown.engine.snapshots import SnapshotStore
 from mltakedown.report.appeal import build_appeal_packs, needs_appeal, write_appeal_pack
 from mltakedown.report.model import RunRecord
 
@@ -83,8 +84,10 @@ def test_pack_files_keep_the_snapshot_byte_for_byte(run: RunRecord, recorded: Pa
     assert pack.snapshot is not None
     assert copied.read_bytes() == pack.snapshot.path.read_bytes()
     assert json.loads(copied.read_bytes())["item"]["status"] == "under_review"
-    # The snapshot was saved through the engine's store, in this run's folder.
-    assert pack.snapshot.path.parent == state_dir(recorded) / "snapshots" / RUN_ID
+    # A listing never written has no pre-write snapshot: its evidence copy goes to evidence/,
+    # where Restore (which reads snapshots/ only) can never mistake it for the pre-write state.
+    assert pack.snapshot.path.parent == state_dir(recorded) / "evidence" / RUN_ID
+    assert SnapshotStore(state_dir(recorded), "later-run").find(pack.snapshot.item_id) is None
 
 
 def test_an_altered_snapshot_is_not_used_as_evidence(run: RunRecord, recorded: Path) -> None:

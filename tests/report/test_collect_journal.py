@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mltakedown.book.xlsx import XlsxWorkbook
 from mltakedown.engine.journal import JOURNAL_NAME, state_dir
-from mltakedown.engine.snapshots import SnapshotStore, load_snapshot
+from mltakedown.engine.snapshots import EVIDENCE_DIR, SnapshotStore, load_snapshot
 from mltakedown.report.appeal import build_appeal_packs
 from mltakedown.report.collect import collect_run
 from mltakedown.report.output import write_documents
@@ -85,9 +85,12 @@ async def test_plan_saves_the_appeal_evidence_the_pack_uses(
     path = _book(tmp_path)
     ran = await plan_and_execute(served[0], path)
 
+    evidence = SnapshotStore(state_dir(path), "reader", area=EVIDENCE_DIR)
     store = SnapshotStore(state_dir(path), "reader")
-    held = store.find(T["under_review_held"])
+    held = evidence.find(T["under_review_held"])
     assert held is not None and held.parent.name == ran.plan_run_id
+    # Evidence is kept apart: what Restore reads (snapshots/) holds only pre-write states.
+    assert store.find(T["under_review_held"]) is None
     snapshot = load_snapshot(held)
     assert snapshot.run_id == ran.plan_run_id and snapshot.key["status"] != "active"
     # Plan snapshots only the blocked listing; the paused one was snapshotted by Execute.

@@ -12,10 +12,13 @@ relationship (openpyxl only re-adds the 2006 one). Cells are written only in out
 external text is always written as text (a message starting with ``=`` never becomes a formula).
 Saving goes to a temporary file in the same folder, then ``os.replace`` over the original.
 
-Reading: the file is loaded once, fully (not ``read_only``), because every command that reads
-also writes back and a read-only pass plus a full load costs more than one full load
-(bench/bench_check.py measures it). Cells are looked up in the worksheet's cell dict so empty
-cells are never created.
+Two paths, one result. By default a workbook is *streamed* (:mod:`~mltakedown.book.xlsx_stream`:
+one pass with openpyxl's worksheet parser, no cell objects) and verdicts are *spliced* into the
+Takedown sheet's XML (:mod:`~mltakedown.book.xlsx_fast`, :mod:`~mltakedown.book.xlsx_splice`),
+every other zip member copied unchanged — Check on 100,000 rows then costs less than a plain
+openpyxl load + save (bench/bench_check.py). Whatever that path does not cover (see
+:class:`XlsxWorkbook`) switches, explicitly, to the full openpyxl load, where cells are looked up
+in the worksheet's cell dict so empty cells are never created.
 """
 
 from __future__ import annotations
@@ -350,7 +353,7 @@ class XlsxWorkbook:
     @property
     def fast(self) -> bool:
         """Whether the workbook is still on the fast (streamed, spliced) path."""
-        return self._wb is None
+        return self._streamed is not None
 
     def _note_fallback(self, reason: str) -> None:
         if self.fallback_reason is None:
@@ -555,13 +558,14 @@ class XlsxWorkbook:
         On the fast path only the Takedown sheet (and ``styles.xml`` when a colour is new) is
         rewritten; on the openpyxl path the ribbon link openpyxl drops is restored.
         """
+        if self._wb is None and not self._pending:
+            # Nothing written since the file was streamed (or since the last fast save).
+            if lock_file(self._path) is not None:
+                raise WorkbookLockedError(
+                    self._path, "the workbook was opened in Excel meanwhile; close it and try again"
+                )
+            return
         if self._streamed is not None:
-            if not self._pending:
-                if lock_file(self._path) is not None:
-                    raise WorkbookLockedError(
-                        self._path, "the workbook was opened in Excel meanwhile; close it and try again"
-                    )
-                return  # nothing changed: the file on disk is already what a save would write
             try:
                 parts = spliced_parts(self._path, self._streamed, self.columns, self._pending, self.language)
             except SpliceUnsupported as exc:

@@ -36,7 +36,7 @@ from mltakedown.engine.meanings import describe_state
 from mltakedown.engine.model import LiveRow, Op, Plan, PlannedRow, StageReport
 from mltakedown.engine.plan import build_plan, save_plan
 from mltakedown.engine.resolve import DEFAULT_CONCURRENCY, Strategy, resolve_rows
-from mltakedown.engine.snapshots import SnapshotError, SnapshotStore
+from mltakedown.engine.snapshots import EVIDENCE_DIR, SnapshotError, SnapshotStore
 from mltakedown.meli.auth import OAuthApp, TokenManager
 from mltakedown.meli.client import MeliClient
 from mltakedown.meli.config import ClientConfig
@@ -322,8 +322,8 @@ def save_appeal_evidence(planned: Sequence[PlannedRow], workbook: Path, run_id: 
 
     Such a listing is never written, so no pre-write snapshot would exist; its appeal pack
     (:mod:`mltakedown.report.appeal`) needs the state Pull read now, not whatever the listing
-    shows when the report is made. Saved through the engine's snapshot store (same folder, format
-    and ``.sha256``, under the plan's run id); an item snapshotted before is left as it is.
+    shows when the report is made. Saved in the same format (with ``.sha256``) under ``evidence/``, not
+    ``snapshots/``, so Restore never mistakes it for the state before the tool's own first write.
     """
     store: SnapshotStore | None = None
     taken = 0
@@ -331,7 +331,7 @@ def save_appeal_evidence(planned: Sequence[PlannedRow], workbook: Path, run_id: 
         live = row.live
         if Code.PLATFORM_CONTROLLED not in row.codes or live is None or not live.item_json:
             continue
-        store = store or SnapshotStore(state_dir(workbook), run_id)
+        store = store or SnapshotStore(state_dir(workbook), run_id, area=EVIDENCE_DIR)
         try:
             new = store.ensure(
                 live.item_json,

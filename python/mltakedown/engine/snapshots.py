@@ -25,6 +25,10 @@ from mltakedown.book.ports import SnapshotRow
 from mltakedown.fileio import write_atomic
 
 SNAPSHOT_DIR: Final = "snapshots"
+EVIDENCE_DIR: Final = "evidence"
+"""Snapshots Plan takes of listings it will never write (appeal evidence). Kept apart from
+``snapshots/`` on purpose: Restore must only ever see the state from before the tool's own first
+write, never an older evidence copy."""
 SCHEMA: Final = 1
 CELL_LIMIT: Final = 32_000
 """Excel refuses cells over 32,767 characters; the sheet gets a cut copy, the file keeps it all."""
@@ -121,8 +125,10 @@ def load_snapshot(path: Path) -> Snapshot:
 class SnapshotStore:
     """The snapshot folder of one workbook, seen from one run."""
 
-    def __init__(self, folder: Path, run_id: str, *, workbook_dir: Path | None = None) -> None:
-        self.root = folder / SNAPSHOT_DIR
+    def __init__(
+        self, folder: Path, run_id: str, *, workbook_dir: Path | None = None, area: str = SNAPSHOT_DIR
+    ) -> None:
+        self.root = folder / area
         self.run_id = run_id
         self._workbook_dir = workbook_dir or folder.parent
         self._index = self._scan()

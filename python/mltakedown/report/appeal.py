@@ -20,7 +20,14 @@ from pathlib import Path
 from mltakedown.engine.journal import state_dir
 from mltakedown.engine.meanings import is_platform_controlled
 from mltakedown.engine.plan import load_plan, plan_path
-from mltakedown.engine.snapshots import Snapshot, SnapshotError, SnapshotStore, load_snapshot
+from mltakedown.engine.snapshots import (
+    EVIDENCE_DIR,
+    SNAPSHOT_DIR,
+    Snapshot,
+    SnapshotError,
+    SnapshotStore,
+    load_snapshot,
+)
 from mltakedown.report.collect import sku_from_item
 from mltakedown.report.document import Document, Field, Section
 from mltakedown.report.fonts import FontFile
@@ -73,7 +80,7 @@ def _snapshot_from_plan(row: ReportRow, run: RunRecord, workbook: Path) -> Snaps
             and live.item_id == row.item_id
             and live.item_json
         ):
-            store = SnapshotStore(state_dir(workbook), run.run_id)
+            store = SnapshotStore(state_dir(workbook), run.run_id, area=EVIDENCE_DIR)
             store.ensure(live.item_json, variation_id=row.variation_id, row_number=row.row)
             path = store.find(row.item_id)
             return None if path is None else load_snapshot(path)
@@ -89,9 +96,11 @@ def _find_snapshot(row: ReportRow, run: RunRecord, workbook: Path | None) -> tup
     if row.snapshot_file:
         candidates.append(workbook.parent / row.snapshot_file)
         candidates.append(state_dir(workbook) / row.snapshot_file)
-    found = SnapshotStore(state_dir(workbook), run.run_id).find(row.item_id)
-    if found is not None:
-        candidates.append(found)
+    # The state before the tool's first write wins; Plan's evidence copy serves listings never written.
+    for area in (SNAPSHOT_DIR, EVIDENCE_DIR):
+        found = SnapshotStore(state_dir(workbook), run.run_id, area=area).find(row.item_id)
+        if found is not None:
+            candidates.append(found)
     for path in candidates:
         if path.is_file():
             try:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from mltakedown.engine.journal import JOURNAL_NAME, WriteState, read_journal, state_dir
-from mltakedown.engine.snapshots import SNAPSHOT_DIR, SnapshotError, load_snapshot
+from mltakedown.engine.snapshots import EVIDENCE_DIR, SNAPSHOT_DIR, SnapshotError, load_snapshot
 from mltakedown.report.workbook_read import SheetRow, WorkbookRecord, read_workbook_record
 
 _DONE_RESULTS = frozenset({"OK", "WARNING"})
@@ -81,11 +81,14 @@ def _item_matches(row: SheetRow, state: WriteState) -> bool:
 
 def _check_snapshots(folder: Path, record: WorkbookRecord, names_in_journal: set[str]) -> list[Problem]:
     problems: list[Problem] = []
-    root = folder / SNAPSHOT_DIR
     on_disk: dict[str, Path] = {}
-    if root.is_dir():
+    for area in (SNAPSHOT_DIR, EVIDENCE_DIR):
+        root = folder / area
+        if not root.is_dir():
+            continue
         for path in sorted(root.glob("*/*.json")):
-            on_disk.setdefault(path.name, path)
+            if area == SNAPSHOT_DIR:
+                on_disk.setdefault(path.name, path)
             try:
                 load_snapshot(path)
             except SnapshotError as exc:
