@@ -15,6 +15,19 @@ from mltakedown.report.sheet import REPORT_SHEET, RUN_ID_CELL, write_report_shee
 from .report_fixtures import RUN_ID
 
 
+def _crosstab(ws: object, title: str) -> tuple[list[object], dict[str, list[object]]]:
+    """The cross-tab under ``title``: its header row and {label: [counts per result..., total]}."""
+    rows = list(ws.iter_rows(values_only=True))  # type: ignore[attr-defined]
+    start = next(i for i, row in enumerate(rows) if row[0] == title) + 1
+    header = [v for v in rows[start][1:] if v is not None]
+    table: dict[str, list[object]] = {}
+    for row in rows[start + 1 :]:
+        if row[0] is None:
+            break
+        table[str(row[0])] = list(row[1 : 1 + len(header)])
+    return header, table
+
+
 def _pairs(ws: object, title: str) -> dict[str, object]:
     """The count table under ``title`` as {label: count}."""
     rows = list(ws.iter_rows(values_only=True))  # type: ignore[attr-defined]
@@ -50,10 +63,22 @@ def test_counts_budget_and_chart(run: RunRecord, tmp_path: Path) -> None:
     assert _pairs(ws, "Rows per code") == {
         "L205": 1, "L206": 1, "L207": 2, "L208": 1, "L213": 1, "X300": 3, "X305": 1,
     }  # fmt: skip
-    assert _pairs(ws, "Rows per site") == {"MCO": 1, "MLA": 1, "MLB": 2, "MLC": 1, "MLM": 4, "—": 1}
-    assert _pairs(ws, "Rows per reason") == {
+    header, sites = _crosstab(ws, "Rows per site")
+    assert header == ["OK", "Done with a warning", "Skipped", "Blocked", "Failed", "Rows"]
+    assert {site: counts[-1] for site, counts in sites.items()} == {
+        "MCO": 1, "MLA": 1, "MLB": 2, "MLC": 1, "MLM": 4, "—": 1,
+    }  # fmt: skip
+    _, reasons = _crosstab(ws, "Rows per reason")
+    assert {reason: counts[-1] for reason, counts in reasons.items()} == {
         "IP complaint": 7, "Market exit": 1, "Missing certification": 1, "Policy violation": 1,
     }  # fmt: skip
+    # Each group's results add up to its total, and across groups to the result table.
+    for table in (sites, reasons):
+        for counts in table.values():
+            assert sum(counts[:-1]) == counts[-1]  # type: ignore[arg-type]
+        per_result = [sum(column) for column in zip(*(c[:-1] for c in table.values()), strict=True)]  # type: ignore[arg-type]
+        assert per_result == [3, 1, 1, 4, 1]
+    assert list(sites)[0] == "MLM", "the busiest site comes first"
 
     charts = ws._charts
     assert len(charts) == 1 and isinstance(charts[0], BarChart)

@@ -1,6 +1,6 @@
 """The ``Report`` sheet: what a run did, at a glance, inside the workbook itself.
 
-Counts per result, per code, per site and per reason, a native Excel bar chart of the outcomes
+Counts per result and per code, and per site and per reason a cross-tab by result (pandas), a native Excel bar chart of the outcomes
 (openpyxl ``BarChart`` over the counts, so Excel draws and updates it), and the time and request
 budget the run used. :func:`write_report_sheet` takes an openpyxl ``Workbook`` so the headless
 adapter can call it before saving; it works the same on a workbook loaded with ``keep_vba=True``
@@ -10,8 +10,9 @@ adapter can call it before saving; it works the same on a workbook loaded with `
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
@@ -69,27 +70,53 @@ def _sheet(workbook: Workbook) -> Worksheet:
 
 
 def _table(
-    ws: Worksheet, row: int, title: str, header: str, pairs: Iterable[tuple[str, int]], none: str
+    ws: Worksheet,
+    row: int,
+    title: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str | int]],
+    none: str,
 ) -> int:
-    """A two-column count table starting at ``row``; returns the next free row."""
+    """A table starting at ``row``: a title, a header row, then ``rows`` (label first, counts after);
+    returns the next free row."""
     ws.cell(row=row, column=1, value=title).font = Font(bold=True, size=12, color="28508C")
     row += 1
-    for column, text in ((1, ""), (2, header)):
+    for column, text in enumerate(headers, start=1):
         cell = ws.cell(row=row, column=column, value=text)
         cell.font = _BOLD
         cell.fill = _HEADER_FILL
     row += 1
     empty = True
-    for label, count in pairs:
+    for label, *counts in rows:
         label_cell = ws.cell(row=row, column=1, value=label)
         label_cell.data_type = "s"  # a code or reason is text, never a formula
-        ws.cell(row=row, column=2, value=count)
+        for column, count in enumerate(counts, start=2):
+            ws.cell(row=row, column=column, value=count)
         row += 1
         empty = False
     if empty:
         ws.cell(row=row, column=1, value=none)
         row += 1
     return row + 1
+
+
+def results_by(run: RunRecord, labels: Sequence[str]) -> pd.DataFrame:
+    """Rows per label and result (a cross-tab), one column per result in :data:`RESULT_ORDER` plus
+    ``total``; ``labels`` gives each row's label (its site, its reason…), in ``run.rows`` order."""
+    frame = pd.DataFrame(
+        {"label": list(labels), "result": [row.result.value if row.result else "" for row in run.rows]}
+    )
+    columns = [result.value for result in RESULT_ORDER]
+    table = pd.crosstab(frame["label"], frame["result"]).reindex(columns=columns, fill_value=0)
+    table["total"] = table.sum(axis=1)
+    return table.sort_values(["total", "label"], ascending=[False, True], kind="stable")
+
+
+def _crosstab_rows(table: pd.DataFrame) -> list[list[str | int]]:
+    return [
+        [str(label), *(int(v) for v in values)]
+        for label, values in zip(table.index, table.to_numpy(), strict=True)
+    ]
 
 
 def _chart(ws: Worksheet, first_row: int, title: str, count_header: str) -> None:
@@ -191,23 +218,19 @@ def write_report_sheet(workbook: Workbook, run: RunRecord, language: str = "en")
         ws,
         row,
         t.get("sheet.by_result"),
-        count,
+        ["", count],
         ((t.get(f"results.{result.value}"), results.get(result, 0)) for result in RESULT_ORDER),
         none,
     )
     _chart(ws, result_header_row, t.get("sheet.chart_title"), count)
     codes = Counter(r.code for r in run.rows if r.code)
-    row = _table(ws, row, t.get("sheet.by_code"), count, sorted(codes.items()), none)
-    sites = Counter(r.site or "—" for r in run.rows)
-    row = _table(ws, row, t.get("sheet.by_site"), count, sorted(sites.items()), none)
-    reasons = Counter(reason_label(r.reason, language) or "—" for r in run.rows)
-    _table(
-        ws,
-        row,
-        t.get("sheet.by_reason"),
-        count,
-        sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])),
-        none,
-    )
+    row = _table(ws, row, t.get("sheet.by_code"), ["", count], sorted(codes.items()), none)
+    # Per site and per reason: how each group fared, result by result (a cross-tab), so a person
+    # sees at once which site or complaint has the blocked rows.
+    crosstab_headers = ["", *(t.get(f"results.{r.value}") for r in RESULT_ORDER), count]
+    sites = results_by(run, [r.site or "—" for r in run.rows])
+    row = _table(ws, row, t.get("sheet.by_site"), crosstab_headers, _crosstab_rows(sites), none)
+    reasons = results_by(run, [reason_label(r.reason, language) or "—" for r in run.rows])
+    _table(ws, row, t.get("sheet.by_reason"), crosstab_headers, _crosstab_rows(reasons), none)
     _stamp(ws, run)
     return ws
