@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,7 +87,8 @@ def test_pasted_redirect_from_another_login_is_refused(sandbox_url: str, config_
         ("TG-abc", "TG-abc"),
         ("  TG-abc \n", "TG-abc"),
         (f"{REDIRECT}?code=TG-xyz&state=s1", "TG-xyz"),
-        (f"{REDIRECT}?code=TG-xyz", "TG-xyz"),
+        ("code=TG-xyz&state=s1", "TG-xyz"),
+        ("?code=TG-xyz&state=s1", "TG-xyz"),
     ],
 )
 def test_parse_redirect_accepts_code_or_url(pasted: str, expected: str) -> None:
@@ -97,6 +99,50 @@ def test_parse_redirect_accepts_code_or_url(pasted: str, expected: str) -> None:
 def test_parse_redirect_refuses_nonsense(pasted: str) -> None:
     with pytest.raises(TokenError):
         parse_redirect(pasted, "s1")
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        f"{REDIRECT}?code=TG-forged",  # no state: cannot be tied to this login
+        "code=TG-forged",
+        f"{REDIRECT}?code=TG-forged&state=other",
+        "code=TG-forged&state=other",
+    ],
+)
+def test_parse_redirect_refuses_a_code_not_tied_to_this_login(pasted: str) -> None:
+    with pytest.raises(TokenError) as caught:
+        parse_redirect(pasted, "s1")
+    assert caught.value.code == "bad_state"
+
+
+def test_damaged_accounts_file_entries_are_clear_errors(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.json"
+    path.write_text('{"acme": {"alias": "acme", "site_id": "MLM"}, "odd": 5}', encoding="utf-8")
+    book = AccountBook(path)
+    with pytest.raises(TokenError, match="incomplete entry 'acme'"):
+        book.get("acme")
+    with pytest.raises(TokenError, match="damaged entry 'odd'"):
+        book.get("odd")
+
+
+def test_accounts_written_by_a_newer_version_still_load(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.json"
+    entry = {
+        "alias": "acme",
+        "site_id": "MLM",
+        "client_id": "app",
+        "client_secret": "sekrit-value",
+        "redirect_uri": REDIRECT,
+        "api_url": "https://api.mercadolibre.com",
+        "user_id": 1001,
+        "nickname": "ACME",
+        "added_by_a_later_version": True,
+    }
+    path.write_text(json.dumps({"acme": entry}), encoding="utf-8")
+    account = AccountBook(path).get("acme")
+    assert account is not None and account.user_id == 1001
+    assert account.client_secret == "sekrit-value" and "sekrit-value" not in repr(account)
 
 
 def test_cli_login_then_list_then_remove(

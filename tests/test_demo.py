@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -101,3 +102,27 @@ def test_console_script_runs_the_demo(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Stages" in done.stdout and "restore" in done.stdout
     assert list(tmp_path.glob("mltakedown-demo-*.xlsx"))
+
+
+def test_the_execute_report_states_the_execute_runs_facts_after_restore(demo: DemoResult) -> None:
+    """The demo reports the Execute run after Restore rewrote the restored rows: the confirmation
+    still gives the take-down's own status before/after and request IDs, not the restore's."""
+    assert demo.report is not None
+    record = demo.report.run
+    assert record.run_id == demo.reports[3].run_id and record.stage == "execute"
+    restore_ids = set(demo.reports[4].run_id.split())
+    by_item = {row.item_id: row for row in record.rows}
+    paused = by_item[S.TRICKY["active_mlm"]]
+    assert (paused.action, paused.status_before, paused.status_after) == ("PAUSE", "active", "paused")
+    assert paused.code == "X300" and paused.was_written
+    closed = by_item[S.TRICKY["active_mlc"]]
+    assert (closed.status_before, closed.status_after, closed.new_item_id) == ("active", "closed", "")
+    journal = demo.workbook.parent / f"{demo.workbook.stem}.mltakedown" / "journal.jsonl"
+    restore_requests = {
+        str(entry.get("request_id"))
+        for entry in map(json.loads, journal.read_text(encoding="utf-8").splitlines())
+        if entry.get("run_id") in restore_ids and entry.get("request_id")
+    }
+    assert restore_requests
+    for row in record.rows:
+        assert not set(row.request_ids) & restore_requests, row.row

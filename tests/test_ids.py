@@ -20,6 +20,7 @@ from mltakedown.ids import (
     looks_like_link,
     parse_id_type,
     parse_item_id,
+    parse_user_product_id,
     recognise,
 )
 
@@ -272,3 +273,31 @@ def test_near_item_ids_are_items_only_with_exactly_the_shape(prefix: str, digits
     assert (ident.kind is IdKind.ITEM) == exact
     if ident.kind is IdKind.SKU:
         assert ident.value == text
+
+
+@pytest.mark.parametrize("digits", ["١٢٣٤٥٦٧٨٩٠", "१२३४५६७८९०", "１２３４５６７８９０"])
+def test_only_ascii_digits_after_nfkc_make_an_item_id(digits: str) -> None:
+    """NFKC turns full-width digits into 0-9 but keeps Arabic-Indic or Devanagari ones: those
+    cells are SKUs, never an item ID no API would know."""
+    ident = recognise(f"MLM{digits}")
+    assert ident is not None
+    if digits.startswith("１"):
+        assert (ident.kind, ident.value) == (IdKind.ITEM, "MLM1234567890")
+    else:
+        assert ident.kind is IdKind.SKU and ident.value == f"MLM{digits}"
+    assert parse_user_product_id(f"MLBU{digits}") == ("MLBU1234567890" if digits.startswith("１") else None)
+
+
+def test_a_link_in_a_row_typed_sku_is_a_conflict_not_a_listing() -> None:
+    link = "https://articulo.mercadolibre.com.mx/MLM-1234567890-audifonos-_JM"
+    ident = recognise(link, id_type="SKU")
+    assert ident is not None and Code.ID_TYPE_CONFLICT in [w.code for w in ident.warnings]
+    up_link = "https://www.mercadolivre.com.br/mouse-sem-fio/up/MLBU1946664967"
+    ident = recognise(up_link, id_type="SKU")
+    assert ident is not None and Code.ID_TYPE_CONFLICT in [w.code for w in ident.warnings]
+    # A link marked as a link (or an item) is what it says.
+    for kind in ("LINK", "item"):
+        ident = recognise(link, id_type=kind)
+        assert ident is not None and Code.ID_TYPE_CONFLICT not in [w.code for w in ident.warnings]
+        ident = recognise(up_link, id_type=kind)
+        assert ident is not None and Code.ID_TYPE_CONFLICT not in [w.code for w in ident.warnings]

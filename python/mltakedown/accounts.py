@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -81,14 +81,29 @@ class AccountBook:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(self.path, json.dumps(data, indent=2, sort_keys=True), mode=0o600)
 
+    def _account(self, alias: str, raw: Any) -> Account:
+        """One entry as an :class:`Account`; a damaged entry is a clear error, not a TypeError."""
+        names = {f.name for f in fields(Account)}
+        if not isinstance(raw, dict):
+            raise TokenError(
+                f"the accounts file {self.path} has a damaged entry {alias!r}", code="accounts_file"
+            )
+        try:
+            return Account(**{k: v for k, v in raw.items() if k in names})
+        except TypeError as exc:
+            raise TokenError(
+                f"the accounts file {self.path} has an incomplete entry {alias!r}; log it in again",
+                code="accounts_file",
+            ) from exc
+
     def get(self, alias: str) -> Account | None:
         """The account called ``alias``, if any."""
         raw = self._read().get(alias)
-        return Account(**raw) if raw else None
+        return self._account(alias, raw) if raw else None
 
     def all(self) -> list[Account]:
         """Every account, by alias."""
-        return [Account(**raw) for _, raw in sorted(self._read().items())]
+        return [self._account(alias, raw) for alias, raw in sorted(self._read().items())]
 
     def save(self, account: Account) -> None:
         """Add or replace ``account``."""
@@ -124,15 +139,17 @@ def start_login(app: OAuthApp) -> LoginStart:
 def parse_redirect(pasted: str, expected_state: str) -> str:
     """The authorization code from what the user pasted: the whole redirect URL, or the code.
 
-    A URL whose ``state`` differs from ours is refused: Mercado Libre does not check ``state``,
-    the integrator must (ml-api.md §1), or a forged redirect could log in the wrong seller.
+    A URL (or a bare ``code=…&state=…`` query) whose ``state`` differs from ours, or that has no
+    ``state`` at all, is refused: we always send one and Mercado Libre sends it back, but it
+    does not check it; the integrator must (ml-api.md §1), or a forged redirect carrying someone
+    else's code could log in the wrong seller.
     """
     text = pasted.strip()
     if not text:
         raise TokenError("nothing was pasted: paste the address the browser was sent to", code="no_code")
-    if "://" not in text and "?" not in text:
-        return text
-    query = parse_qs(urlparse(text).query)
+    if "://" not in text and "?" not in text and "=" not in text:
+        return text  # the code alone (ML's codes never contain "=")
+    query = parse_qs(urlparse(text).query if ("://" in text or "?" in text) else text)
     if "error" in query:
         raise TokenError(
             f"Mercado Libre refused the authorisation: {query['error'][0]}", code="access_denied"
@@ -141,7 +158,13 @@ def parse_redirect(pasted: str, expected_state: str) -> str:
     if not codes:
         raise TokenError("the pasted address has no ?code= in it", code="no_code")
     states = query.get("state")
-    if states and states[0] != expected_state:
+    if not states:
+        raise TokenError(
+            "the pasted address has no state= in it, so it cannot be tied to this login; "
+            "paste the whole address the browser was sent to after allowing access",
+            code="bad_state",
+        )
+    if states[0] != expected_state:
         raise TokenError(
             "the pasted address belongs to another login attempt (state differs)", code="bad_state"
         )

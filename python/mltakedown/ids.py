@@ -89,17 +89,24 @@ SITE_DOMAINS: dict[str, str] = {
 """Web domains of the sites, to check a permalink's ID against the site it was copied from."""
 
 _PREFIX_ALT = "|".join(SITE_PREFIXES)
-_ITEM_RE = re.compile(rf"^({_PREFIX_ALT})-?(\d{{{ITEM_DIGITS[0]},{ITEM_DIGITS[1]}}})$")
+# re.ASCII: ``\d`` is 0-9 only. Without it ``MLM١٢٣٤٥٦٧`` (Arabic-Indic digits, which NFKC keeps)
+# would pass for an item ID that no API knows.
+_ITEM_RE = re.compile(rf"^({_PREFIX_ALT})-?(\d{{{ITEM_DIGITS[0]},{ITEM_DIGITS[1]}}})$", re.ASCII)
 _USER_PRODUCT_RE = re.compile(
-    rf"^({_PREFIX_ALT})U-?(\d{{{USER_PRODUCT_DIGITS[0]},{USER_PRODUCT_DIGITS[1]}}})$"
+    rf"^({_PREFIX_ALT})U-?(\d{{{USER_PRODUCT_DIGITS[0]},{USER_PRODUCT_DIGITS[1]}}})$", re.ASCII
 )
 # In a URL the ID sits between separators: /MLM-1234567890-titulo-_JM, /p/MLA20021576, ?item_id=…
-_URL_ITEM_RE = re.compile(rf"(?<![A-Z0-9])({_PREFIX_ALT})-?(\d{{{ITEM_DIGITS[0]},{ITEM_DIGITS[1]}}})(?!\d)")
-_URL_USER_PRODUCT_RE = re.compile(
-    rf"(?<![A-Z0-9])({_PREFIX_ALT})U-?(\d{{{USER_PRODUCT_DIGITS[0]},{USER_PRODUCT_DIGITS[1]}}})(?!\d)"
+_URL_ITEM_RE = re.compile(
+    rf"(?<![A-Z0-9])({_PREFIX_ALT})-?(\d{{{ITEM_DIGITS[0]},{ITEM_DIGITS[1]}}})(?!\d)", re.ASCII
 )
-_CATALOGUE_PATH_RE = re.compile(rf"/P/({_PREFIX_ALT})-?(\d{{{ITEM_DIGITS[0]},{ITEM_DIGITS[1]}}})(?!\d)")
-_SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?E[+-]?\d+$", re.IGNORECASE)
+_URL_USER_PRODUCT_RE = re.compile(
+    rf"(?<![A-Z0-9])({_PREFIX_ALT})U-?(\d{{{USER_PRODUCT_DIGITS[0]},{USER_PRODUCT_DIGITS[1]}}})(?!\d)",
+    re.ASCII,
+)
+_CATALOGUE_PATH_RE = re.compile(
+    rf"/P/({_PREFIX_ALT})-?(\d{{{ITEM_DIGITS[0]},{ITEM_DIGITS[1]}}})(?!\d)", re.ASCII
+)
+_SCIENTIFIC_RE = re.compile(r"^[+-]?\d+(?:[.,]\d+)?E[+-]?\d+$", re.IGNORECASE | re.ASCII)
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")  # exactly Unicode category Cc
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _URL_HINT_RE = re.compile(r"^(?:https?://|www\.)|mercadoli[bv]re\.", re.IGNORECASE)
@@ -391,6 +398,8 @@ def _from_permalink(text: str, id_type: str) -> Identifier:
     if user_product:
         value = f"{user_product.group(1)}U{user_product.group(2)}"
         issues.append(IdIssue(Code.USER_PRODUCT_ID, value))
+        if forced is IdKind.SKU:
+            issues.append(IdIssue(Code.ID_TYPE_CONFLICT, f"{id_type.strip()} ≠ {value}"))
         return Identifier(
             IdKind.USER_PRODUCT, value, value[:3], IdSource.PERMALINK, _sites(issues, value, domain_site)
         )
@@ -400,7 +409,8 @@ def _from_permalink(text: str, id_type: str) -> Identifier:
         return Identifier(IdKind.SKU, text, domain_site, IdSource.PERMALINK, tuple(issues))
     value = item.group(1) + item.group(2)
     issues.append(IdIssue(Code.PERMALINK, value))
-    if forced is IdKind.USER_PRODUCT:
+    if forced in (IdKind.USER_PRODUCT, IdKind.SKU):
+        # The row says the cell is not a listing, yet the link names one: never guess which is right.
         issues.append(IdIssue(Code.ID_TYPE_CONFLICT, f"{id_type.strip()} ≠ {value}"))
     return Identifier(IdKind.ITEM, value, value[:3], IdSource.PERMALINK, _sites(issues, value, domain_site))
 

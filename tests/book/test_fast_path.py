@@ -99,11 +99,20 @@ def _with_shared_strings(path: Path) -> None:
             out.writestr(name, data)
 
 
-def tricky_xlsm(tmp_path: Path) -> Path:
-    """The tricky workbook described in the module docstring."""
+def tricky_xlsm(tmp_path: Path, *, painted: bool = False) -> Path:
+    """The tricky workbook described in the module docstring.
+
+    ``painted`` blanks the Settings marker of the Result colour rules, as in a workbook made
+    before them: the adapters then paint every Result cell.
+    """
     rows = [*ROWS, *[(f"SKU-{i}", "PAUSE", "TRO") for i in range(3, 6)]]
     xlsx = filled_book(tmp_path / "base.xlsx", rows)
     wb = load_workbook(xlsx)
+    if painted:
+        settings = wb[L.SHEET_SETTINGS]
+        for row in settings.iter_rows(min_row=2):
+            if row[0].value == L.RESULT_COLOURS_KEY:
+                row[1].value = None
     ws = wb[L.SHEET_TAKEDOWN]
     ws.merge_cells("K1:L2")
     ws.cell(5, _col("message"), "an old message").font = Font(italic=True, color="0000FF")
@@ -156,11 +165,13 @@ def _check(path: Path, *, fast: bool) -> XlsxWorkbook:
     return book
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The tricky workbook, checked twice along each path (fresh, then a re-check)."""
+@pytest.fixture(scope="module", params=["conditional", "painted"])
+def runs(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> dict[str, Path]:
+    """The tricky workbook, checked twice along each path (fresh, then a re-check); once as the
+    template makes it (Result colours by conditional formatting), once as an older workbook
+    whose Result cells the adapters paint."""
     tmp = tmp_path_factory.mktemp("fast")
-    source = tricky_xlsm(tmp)
+    source = tricky_xlsm(tmp, painted=request.param == "painted")
     paths = {"source": source}
     for name, fast in (("fast", True), ("slow", False)):
         first = tmp / f"{name}1.xlsm"
@@ -198,8 +209,17 @@ def test_the_check_itself_is_right_on_the_fast_path(runs: dict[str, Path]) -> No
             assert ws.cell(r, _col(key)).value == source.cell(r, _col(key)).value
     assert ws.cell(5, _col("message")).font.i is True
     assert ws.cell(6, _col("title")).value == "kept title"
-    assert ws.cell(6, _col("result")).fill.fgColor.rgb == "00" + L.RESULT_FILLS[Result.OK]
-    assert ws.cell(5, _col("result")).fill.fgColor.rgb == "00" + L.RESULT_FILLS[Result.BLOCKED]
+    if XlsxWorkbook.open(runs["fast1"]).conditional_colours:
+        # The rules colour the cells; the cells themselves carry no fill.
+        assert ws.cell(6, _col("result")).fill.fgColor.rgb == "00000000"
+        assert ws.cell(5, _col("result")).fill.fgColor.rgb == "00000000"
+        rules = ws.conditional_formatting
+        assert [str(cf.sqref) for cf in rules] == [
+            f"U{L.FIRST_DATA_ROW}:U{L.FIRST_DATA_ROW + L.MAX_DATA_ROWS - 1}"
+        ]
+    else:
+        assert ws.cell(6, _col("result")).fill.fgColor.rgb == "00" + L.RESULT_FILLS[Result.OK]
+        assert ws.cell(5, _col("result")).fill.fgColor.rgb == "00" + L.RESULT_FILLS[Result.BLOCKED]
     counts = [ws.cell(L.SUMMARY_VALUE_ROW, c).value for c in range(2, 8)]
     assert counts[-1] == sum(counts[:-1]) == 12  # 11 rows checked + the stale OK row
     assert counts[0] == 5
@@ -218,6 +238,10 @@ def test_the_fast_path_leaves_every_other_part_as_it_was(runs: dict[str, Path]) 
     assert (RIBBON_2007, "customUI/customUI14.xml") in ribbon_relationships(runs["fast2"])
     # A re-check reuses the cell formats the first check added.
     assert zip_member(runs["fast1"], "xl/styles.xml") == zip_member(runs["fast2"], "xl/styles.xml")
+    # Everything after sheetData (conditional formatting, validations, print setup) is kept as is.
+    tails = [zip_member(runs[n], "xl/worksheets/sheet1.xml").partition(b"</sheetData>")[2] for n in runs]
+    assert len(set(tails)) == 1
+    assert tails[0].count(b"<cfRule") == len(L.SUMMARY_RESULTS)
 
 
 def test_text_stays_text_and_values_keep_their_type(tmp_path: Path) -> None:

@@ -136,8 +136,9 @@ def test_outcomes_touch_only_output_cells(tmp_path: Path) -> None:
     }
     assert inputs_after == inputs_before
     assert ws.cell(5, _col("result")).value == "OK"
-    assert ws.cell(5, _col("result")).fill.fgColor.rgb == "00" + L.RESULT_FILLS[Result.OK]
-    assert ws.cell(6, _col("result")).fill.fgColor.rgb == "00" + L.RESULT_FILLS[Result.BLOCKED]
+    # A new workbook colours Result cells by conditional formatting: no fill is painted on them.
+    assert ws.cell(5, _col("result")).fill.fgColor.rgb == "00000000"
+    assert ws.cell(6, _col("result")).fill.fgColor.rgb == "00000000"
     assert ws.cell(6, _col("done_at_utc")).value == dt.datetime(2026, 1, 2)
     # External text is text: no formula, no error value, in the saved XML.
     sheet_xml = zip_member(path, "xl/worksheets/sheet1.xml").decode()

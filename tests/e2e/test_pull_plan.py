@@ -390,3 +390,57 @@ async def test_large_catalogue_plan_counts_scans_and_asks_advertisers_once(tmp_p
     assert sent["GET /advertising/advertisers"] == 1  # MLM, MLB, MLA and MLC in one call
     # One limit=1 count each, then the seller-wide listing it showed to be cheaper (one page).
     assert sent["GET /orders/search"] == 2 and sent["GET /my/received_questions/search"] == 2
+
+
+async def test_a_sku_excel_stored_as_a_number_keeps_its_warning_on_the_plan(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Check warns that the SKU cell is a number (Excel may have changed it); Pull and Plan
+    overwrite the row's code and message, so the warning must survive there, not vanish."""
+    ean = int(TRICKY["ean_sku"])
+    input_rows = [InputRow(5, {"identifier": ean, "action": "PAUSE", "reason": "IP complaint"})]
+    book = book_for(tmp_path, input_rows)
+    stored, _, _ = await run_plan(sandbox, book)
+    (row,) = stored.rows
+    assert [(w.op, w.item_id) for w in row.writes] == [(Op.PAUSE, TRICKY["ean"])]
+    assert row.codes[0] is Code.SKU_NUMERIC_CELL and row.codes[-1] is Code.PLANNED
+    assert row.code_details[Code.SKU_NUMERIC_CELL.value] == TRICKY["ean_sku"]
+    out = book.outcomes[5]
+    assert out.result is Result.WARNING and out.code.startswith(Code.SKU_NUMERIC_CELL.value)
+    assert out.values["planned_action"] == "pause"
+
+    pulled = book_for(tmp_path, input_rows)
+    config = ClientConfig(api_url=sandbox.url, client_id="e2e-pull-numeric")
+    async with MeliClient(config, tokens=TOKEN_A, rate=500.0) as api:
+        await pull(pulled, api)
+    out = pulled.outcomes[5]
+    assert out.result is Result.WARNING and out.code.split(", ") == [
+        Code.SKU_NUMERIC_CELL.value,
+        Code.FOUND.value,
+    ]
+    assert out.values["item_id"] == TRICKY["ean"]
+
+
+async def test_a_listing_paused_only_for_stock_is_paused_by_the_seller(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    book = book_for(tmp_path, rows((TRICKY["paused_out_of_stock"], "PAUSE")))
+    stored, _, _ = await run_plan(sandbox, book)
+    (row,) = stored.rows
+    assert [w.op for w in row.writes] == [Op.PAUSE] and Code.ALREADY_IN_TARGET not in row.codes
+
+
+async def test_catalogue_twins_share_one_ad_pause(sandbox: Sandbox, tmp_path: Path) -> None:
+    both = book_for(tmp_path, rows((TRICKY["catalog_parent"], "PAUSE"), (TRICKY["catalog_listing"], "PAUSE")))
+    stored, _, _ = await run_plan(sandbox, both)
+    ad_writes = [(r.row_number, w.ad_group_id) for r in stored.rows for w in r.writes if w.op is Op.PAUSE_AD]
+    assert len(ad_writes) == 1 and ad_writes[0][0] == 5
+    assert [w.op for w in by_row(stored)[6].writes] == [Op.PAUSE]
+    # The twin is listed, but to be restored: it stays on sale, so the shared ad keeps running.
+    mixed = book_for(
+        tmp_path, rows((TRICKY["catalog_parent"], "PAUSE"), (TRICKY["catalog_listing"], "RESTORE"))
+    )
+    stored, _, _ = await run_plan(sandbox, mixed)
+    first = by_row(stored)[5]
+    assert [w.op for w in first.writes] == [Op.PAUSE]
+    assert Code.CATALOGUE_SIBLING in first.codes and Code.AD_ACTIVE_NOTED in first.codes

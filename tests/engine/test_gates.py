@@ -300,3 +300,90 @@ def test_two_variations_of_one_item_are_separate_targets() -> None:
     b = live(row_number=6, variation_id=2, variation_count=2, variation_ids=[1, 2], variation_quantity=3)
     rows = plan_rows([(a, "PAUSE", False), (b, "PAUSE", False)], settings=SETTINGS)
     assert [ops(r) for r in rows] == [[Op.ZERO_VARIATION], [Op.ZERO_VARIATION]]
+
+
+# -- listings Mercado Libre paused for lack of stock come back by themselves -------------------
+
+
+def test_out_of_stock_pause_is_not_a_takedown_so_the_pause_is_still_written() -> None:
+    """Restocking reactivates a listing ML paused for stock (ml-api.md §0.8) unless the seller
+    paused it: skipping it as "already paused" would let it come back online."""
+    row = plan_row(
+        live(status="paused", sub_status=["out_of_stock"], available_quantity=0),
+        "PAUSE",
+        confirm=False,
+        ctx=CTX,
+    )
+    assert ops(row) == [Op.PAUSE]
+    assert row.writes[0].body == {"status": "paused"} and row_result(row) is Result.OK
+    held = plan_row(
+        live(status="paused", sub_status=["paused_by_seller", "out_of_stock"]),
+        "PAUSE",
+        confirm=False,
+        ctx=CTX,
+    )
+    assert held.writes == [] and held.codes[0] is Code.ALREADY_IN_TARGET
+
+
+# -- "in the list" means the plan really takes that listing down -------------------------------
+
+
+def shared_group(row_number: int, item_id: str, **fields: Any) -> LiveRow:
+    base: dict[str, Any] = {
+        "row_number": row_number,
+        "item_id": item_id,
+        "identifier": item_id,
+        "ad_status": "active",
+        "ad_group_id": "AG6",
+        "ad_group_item_ids": ["MLM1", "MLM2"],
+        "related_item_ids": ["MLM2" if item_id == "MLM1" else "MLM1"],
+    }
+    base.update(fields)
+    return live(**base)
+
+
+@pytest.mark.parametrize(
+    ("other", "action", "confirm"),
+    [
+        (shared_group(6, "MLM2"), "RESTORE", False),  # restored: stays on sale
+        (shared_group(6, "MLM2", pending_orders=1), "CLOSE", True),  # blocked by its orders
+        (shared_group(6, "MLM2", status="under_review"), "PAUSE", False),  # platform-controlled
+        (  # one variation zeroed: the listing stays on sale
+            shared_group(
+                6, "MLM2", variation_id=2, variation_count=2, variation_ids=[1, 2], variation_quantity=3
+            ),
+            "PAUSE",
+            False,
+        ),
+    ],
+)
+def test_a_listed_item_that_stays_on_sale_keeps_its_shared_ad_and_twin_warning(
+    other: LiveRow, action: str, confirm: bool
+) -> None:
+    rows = plan_rows([(shared_group(5, "MLM1"), "PAUSE", False), (other, action, confirm)], settings=SETTINGS)
+    assert ops(rows[0]) == [Op.PAUSE]  # never PAUSE_AD: AG6 also serves MLM2, which stays on sale
+    assert Code.AD_ACTIVE_NOTED in rows[0].codes and Code.CATALOGUE_SIBLING in rows[0].codes
+    assert "MLM2" in rows[0].code_details[Code.CATALOGUE_SIBLING.value]
+
+
+def test_a_listed_item_already_down_counts_as_taken_down() -> None:
+    rows = plan_rows(
+        [
+            (shared_group(5, "MLM1"), "PAUSE", False),
+            (shared_group(6, "MLM2", status="paused", sub_status=["paused_by_seller"]), "PAUSE", False),
+        ],
+        settings=SETTINGS,
+    )
+    assert ops(rows[0]) == [Op.PAUSE, Op.PAUSE_AD] and Code.CATALOGUE_SIBLING not in rows[0].codes
+    assert rows[1].codes[0] is Code.ALREADY_IN_TARGET
+
+
+def test_a_shared_ad_group_is_paused_once_for_all_its_listed_items() -> None:
+    rows = plan_rows(
+        [(shared_group(5, "MLM1"), "PAUSE", False), (shared_group(6, "MLM2"), "PAUSE", False)],
+        settings=SETTINGS,
+    )
+    assert ops(rows[0]) == [Op.PAUSE, Op.PAUSE_AD]
+    assert ops(rows[1]) == [Op.PAUSE]  # AG6 is not sent twice
+    assert rows[1].code_details[Code.AD_PAUSED_WITH_LISTING.value] == "AG6: 5"
+    assert [w.ad_group_id for r in rows for w in r.writes if w.op is Op.PAUSE_AD] == ["AG6"]

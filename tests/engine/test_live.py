@@ -215,3 +215,48 @@ def test_build_live_row_judges_ownership_and_fills_columns() -> None:
     assert build_live_row(res, other, details, seller_id=SELLER).codes == [Code.NOT_YOUR_ITEM]
     res = Resolution(row_number=9, identifier="MLM5", kind=IdKind.ITEM, item_id="MLM5")
     assert build_live_row(res, None, details, seller_id=SELLER).codes == [Code.NOT_FOUND]
+
+
+async def test_catalogue_twin_of_a_variation_is_found() -> None:
+    """A multi-variation classic listing names its catalogue products per variation, not at item
+    level: its catalogue twin must still be looked for."""
+    parent = item(
+        "MLB1",
+        variations=[
+            {**variation(21, "A"), "catalog_product_id": "MLB999"},
+            {**variation(22, "B"), "catalog_product_id": None},
+        ],
+    )
+    child = item("MLB2", catalog_listing=True, item_relations=[{"id": "MLB1", "variation_id": 21}])
+    api = FakeApi().add(parent, child)
+    details = await read_details(api, SELLER, [parent], {"MLB1": parent}, set(), catalogue_known=False)
+    assert details.related == {"MLB1": ["MLB2"]}
+    assert api.calls["search"] == 1
+
+
+async def test_no_catalogue_product_no_catalogue_search() -> None:
+    plain = item("MLB1", variations=[variation(21, "A"), variation(22, "B")])
+    api = FakeApi().add(plain)
+    details = await read_details(api, SELLER, [plain], {"MLB1": plain}, set(), catalogue_known=False)
+    assert details.related == {} and api.calls["search"] == 0
+
+
+async def test_a_relist_link_between_classic_listings_is_not_a_catalogue_twin() -> None:
+    """A relisted item's old, closed listing links to its successor; neither is a catalogue
+    listing, so no "catalogue twin stays active" warning (whose remedy would add a closed item)."""
+    old = item(
+        "MLM1", status="closed", item_relations=[{"id": "MLM2", "variation_id": None, "stock_relation": 0}]
+    )
+    new = item("MLM2")
+    api = FakeApi().add(old, new)
+    items = {"MLM1": old, "MLM2": new}
+    details = await read_details(api, SELLER, [new], items, set(), catalogue_known=True)
+    assert details.related == {}
+    # A catalogue listing's link to its classic parent still counts, both ways.
+    parent = item("MLB1", catalog_product_id="MLB999")
+    child = item("MLB2", catalog_listing=True, item_relations=[{"id": "MLB1"}])
+    items = {"MLB1": parent, "MLB2": child}
+    details = await read_details(
+        FakeApi().add(parent, child), SELLER, [parent, child], items, set(), catalogue_known=True
+    )
+    assert details.related == {"MLB1": ["MLB2"], "MLB2": ["MLB1"]}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from mltakedown.book.ports import BookSettings, InputRow
 from mltakedown.engine.gates import plan_rows
 from mltakedown.engine.model import LiveRow, PlannedRow
@@ -80,3 +82,38 @@ def test_plan_round_trip_and_staleness(tmp_path: Path) -> None:
     assert loaded.requests_estimate == 5 and loaded.seconds_estimate == 1.0
     assert is_current(loaded, ROWS)
     assert not is_current(loaded, [with_value(ROWS[0], "identifier", "MLM9"), ROWS[1]])
+
+
+def test_a_cell_that_changes_type_changes_the_hash() -> None:
+    """Check reads a time cell (blocked: Excel turned ``3:12`` into a time) and the same text
+    (a SKU) differently, so the plan of one must not pass for the other."""
+    text = [InputRow(5, {"identifier": "03:12:00", "action": "PAUSE"})]
+    as_time = [InputRow(5, {"identifier": dt.time(3, 12), "action": "PAUSE"})]  # type: ignore[dict-item]
+    assert inputs_hash(text) != inputs_hash(as_time)
+    duration = [InputRow(5, {"identifier": dt.timedelta(hours=3, minutes=12), "action": "PAUSE"})]  # type: ignore[dict-item]
+    assert inputs_hash(duration) not in {inputs_hash(text), inputs_hash(as_time)}
+    assert inputs_hash([InputRow(5, {"identifier": "2024-03-12"})]) != inputs_hash(
+        [InputRow(5, {"identifier": dt.date(2024, 3, 12)})]
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "before", "after"),
+    [
+        ("confirm", None, "yes"),
+        ("confirm", "yes", True),
+        ("confirm", "yes", "no"),
+        ("id_type", None, "SKU"),
+        ("id_type", "SKU", "ITEM"),
+        ("reason", "TRO", "IP"),
+        ("reference", "CASE-1", "CASE-2"),
+        ("identifier", "00123", "123"),
+        ("identifier", "abc", "ABC"),
+        ("identifier", "A B", "A  B"),
+    ],
+)
+def test_every_input_column_is_in_the_hash(key: str, before: object, after: object) -> None:
+    base = {"identifier": "MLM1", "action": "CLOSE", "reason": "TRO"}
+    a = InputRow(5, {**base, key: before}) if before is not None else InputRow(5, dict(base))  # type: ignore[dict-item]
+    b = InputRow(5, {**base, key: after})  # type: ignore[dict-item]
+    assert inputs_hash([a]) != inputs_hash([b])

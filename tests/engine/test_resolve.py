@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pytest
 
@@ -84,10 +85,87 @@ def test_sku_on_every_variation_names_the_whole_item() -> None:
     assert m.variation_id is None
 
 
-def test_match_is_exact_before_case_insensitive() -> None:
-    assert match_sku([item("MLM1", sku="abc")], "ABC")[0].item_id == "MLM1"
+def test_match_is_exact_case_inner_spaces_and_leading_zeros() -> None:
+    # Case and inner spaces are part of a SKU (the L205 remedy says so): a near miss is never a match.
+    assert match_sku([item("MLM1", sku="abc")], "ABC") == []
     both = match_sku([item("MLM1", sku="abc"), item("MLM2", sku="ABC")], "ABC")
     assert [m.item_id for m in both] == ["MLM2"]
+    assert match_sku([item("MLM1", sku="Acme Rl 0042 Negro")], "Acme Rl  0042 Negro") == []
+    assert match_sku([item("MLM1", sku="Acme Rl 0042 Negro")], "Acme Rl 0042 Negro")[0].item_id == "MLM1"
+    assert match_sku([item("MLM1", sku="00123")], "123") == []
+    # Outer spaces of the stored value are not part of it.
+    assert match_sku([item("MLM1", sku=" X-1 ")], "X-1")[0].item_id == "MLM1"
+
+
+def test_custom_field_is_only_read_when_no_attribute_matches_exactly() -> None:
+    a = item("MLM1", sku="x-1")
+    b = item("MLM2", custom="X-1")
+    assert [(m.item_id, m.via) for m in match_sku([a, b], "X-1")] == [("MLM2", "seller_custom_field")]
+
+
+@dataclass
+class LenientSearchApi(FakeApi):
+    """A search that, like a full-text index, ignores case and repeated spaces."""
+
+    async def search_item_ids(
+        self,
+        seller_id: int,
+        *,
+        seller_sku: str | None = None,
+        sku: str | None = None,
+        user_product_id: str | None = None,
+        catalog_listing: bool | None = None,
+    ) -> list[str]:
+        def loose(value: str | None) -> str:
+            return " ".join((value or "").split()).casefold()
+
+        self.calls["search"] += 1
+        wanted = loose(seller_sku if seller_sku is not None else sku)
+        out = []
+        for it in self._own(seller_id):
+            places = [it.seller_sku, *(v.seller_sku for v in it.variations)]
+            if seller_sku is None:
+                places = [it.seller_custom_field, *(v.seller_custom_field for v in it.variations)]
+            if any(loose(p) == wanted for p in places if p):
+                out.append(it.id)
+        return out
+
+
+async def test_a_lenient_search_hit_is_never_resolved_to_the_whole_item() -> None:
+    """The search finds a multi-variation listing by a variation's SKU typed with other spacing
+    or case: resolving it would pause the whole listing. It is named, not resolved."""
+    api = LenientSearchApi().add(item("MLM2", variations=[variation(21, "TS AZ"), variation(22, "TS NE")]))
+    for typed in ("TS  AZ", "ts az"):
+        out = await resolve_rows(api, SELLER, [(5, sku(typed))])
+        assert out.strategy is Strategy.SEARCH
+        res = out.resolutions[5]
+        assert res.item_id is None and res.variation_id is None
+        assert res.codes == [Code.SKU_NOT_FOUND]
+        assert "MLM2" in res.detail
+    # Exactly as stored, it still resolves to that variation.
+    out = await resolve_rows(api, SELLER, [(5, sku("TS AZ"))])
+    assert (out.resolutions[5].item_id, out.resolutions[5].variation_id) == ("MLM2", 21)
+
+
+async def test_scan_names_a_case_only_match_without_resolving_it() -> None:
+    api = world().add(*(item(f"MLM{1000 + n}", sku=f"S{n}") for n in range(20)))
+    entries = [(5, sku("one"))] + [(10 + n, sku(f"S{n}")) for n in range(20)]
+    out = await resolve_rows(api, SELLER, entries)
+    assert out.strategy is Strategy.SCAN
+    res = out.resolutions[5]
+    assert res.item_id is None and res.codes == [Code.SKU_NOT_FOUND]
+    assert res.detail == "one ≠ MLM1 (ONE)"
+
+
+async def test_scan_counts_an_item_once_when_its_sku_places_differ_in_case() -> None:
+    api = FakeApi().add(
+        item("MLM1", sku="abc", custom="ABC"), *(item(f"MLM{1000 + n}", sku=f"S{n}") for n in range(20))
+    )
+    entries = [(5, sku("abc")), (6, sku("ABC"))] + [(10 + n, sku(f"S{n}")) for n in range(20)]
+    out = await resolve_rows(api, SELLER, entries)
+    assert out.strategy is Strategy.SCAN
+    assert (out.resolutions[5].item_id, out.resolutions[5].matched_by) == ("MLM1", "seller_sku")
+    assert (out.resolutions[6].item_id, out.resolutions[6].matched_by) == ("MLM1", "seller_custom_field")
 
 
 # -- resolve_rows against a fake API -----------------------------------------------------------
@@ -170,14 +248,14 @@ async def test_scan_keeps_ambiguity_and_variations() -> None:
     assert out.resolutions[7].item_id == "MCO9"
 
 
-@pytest.mark.parametrize("value", ["TS-AZ", "TS-NE"])
+@pytest.mark.parametrize("value", ["TS-AZ", "TS-NE", "ts-az", "one", "DUP", "CF-ONLY", "cf-only"])
 async def test_same_answer_by_search_or_scan(value: str) -> None:
     by_search = await resolve_rows(world(), SELLER, [(5, sku(value))])
     many = [(5, sku(value))] + [(10 + n, sku(f"X{n}")) for n in range(20)]
     by_scan = await resolve_rows(world(filler=20), SELLER, many)
     assert by_search.strategy is Strategy.SEARCH and by_scan.strategy is Strategy.SCAN
     a, b = by_search.resolutions[5], by_scan.resolutions[5]
-    assert (a.item_id, a.variation_id) == (b.item_id, b.variation_id)
+    assert (a.item_id, a.variation_id, a.codes) == (b.item_id, b.variation_id, b.codes)
 
 
 # -- scan pages overlapped with multigets ------------------------------------------------------
@@ -213,3 +291,17 @@ async def test_up_to_1000_items_are_listed_by_concurrent_offset_pages_not_scanne
     out = await resolve_rows(api, SELLER, [(5 + n, sku(f"S{n}")) for n in range(300)])
     assert out.strategy is Strategy.SCAN and api.calls["scan"] == 0
     assert api.requests == 1 + 3 + 15
+
+
+async def test_a_near_miss_on_the_attribute_still_finds_the_exact_custom_field() -> None:
+    """A lenient attribute search hits ``abc`` for ``ABC``; the listing whose custom field is
+    exactly ``ABC`` must be found, as the scan finds it, not reported as not found."""
+    api = LenientSearchApi().add(item("MLM1", sku="abc"), item("MLM2", custom="ABC"))
+    out = await resolve_rows(api, SELLER, [(5, sku("ABC"))])
+    assert out.strategy is Strategy.SEARCH
+    assert (out.resolutions[5].item_id, out.resolutions[5].matched_by) == ("MLM2", "seller_custom_field")
+    assert api.calls["search"] == 2 and api.calls["multiget"] == 2
+    # An exact attribute hit needs no second search.
+    exact = LenientSearchApi().add(item("MLM1", sku="ABC"), item("MLM2", custom="ABC"))
+    out = await resolve_rows(exact, SELLER, [(5, sku("ABC"))])
+    assert out.resolutions[5].item_id == "MLM1" and exact.calls["search"] == 1

@@ -21,6 +21,7 @@ from mltakedown.book.layout import (
     HEADER_ROW,
     INPUT_KEYS,
     OUTPUT_KEYS,
+    RESULT_COLOURS_KEY,
     RESULT_FILLS,
     SHEET_LOG,
     SHEET_SNAPSHOTS,
@@ -39,6 +40,8 @@ from mltakedown.book.live import (
 from mltakedown.book.ports import LogEntry, Outcome, Result, SnapshotRow, WorkbookPort
 
 KEYS = [c.key for c in TAKEDOWN_COLUMNS]
+PAINTED = {RESULT_COLOURS_KEY: ""}
+"""Settings of a workbook made before the conditional-formatting colours: the adapter paints."""
 
 
 def col(key: str) -> int:
@@ -240,7 +243,7 @@ def _pull_outcome(row: int, result: Result, i: int) -> Outcome:
 
 
 def test_a_10000_row_result_takes_at_most_20_range_writes(make_book: BookFactory) -> None:
-    book = make_book(rows_of(10_000))
+    book = make_book(rows_of(10_000), settings=PAINTED)
     live = LiveWorkbook(book)
     rows = live.read_rows()
     book.counter.reset()
@@ -342,7 +345,7 @@ def test_clear_others_empties_stale_outputs(make_book: BookFactory) -> None:
 
 
 def test_colours_one_write_per_run_of_equal_results(make_book: BookFactory) -> None:
-    book = make_book(rows_of(8))
+    book = make_book(rows_of(8), settings=PAINTED)
     live = LiveWorkbook(book)
     rows = live.read_rows()
     pattern = [
@@ -491,7 +494,7 @@ def test_scattered_results_colour_correctly_with_and_without_unions(
 ) -> None:
     import random
 
-    book = make_book(rows_of(10_000))
+    book = make_book(rows_of(10_000), settings=PAINTED)
     live = LiveWorkbook(book, union_ranges=union)
     rows = live.read_rows()
     rnd = random.Random(7)

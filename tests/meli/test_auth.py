@@ -4,6 +4,7 @@ under concurrency (one refresh, persisted before use)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +16,7 @@ from mltakedown.meli import (
     AuthenticationError,
     FileTokenStore,
     OAuthApp,
+    RetryPolicy,
     StaticToken,
     TokenError,
     TokenManager,
@@ -303,13 +305,20 @@ async def test_no_token_anywhere_is_a_token_error(harness: Harness, tmp_path: Pa
 async def test_lost_refresh_answer_is_reported(tmp_path: Path, harness: Harness) -> None:
     store = FileTokenStore(tmp_path / "t.json")
     store.save("acme", OLD)
+    token_calls = 0
 
     def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal token_calls
         if request.url.path == "/oauth/token":
+            token_calls += 1
             raise httpx.ReadError("dropped", request=request)
         return json_response({"code": "unauthorized", "message": "x"}, 401)
 
-    async with harness.client(handler, tokens=TokenManager(store, "acme", APP)) as api:
+    fast = dataclasses.replace(APP, retry=RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.01))
+    async with harness.client(handler, tokens=TokenManager(store, "acme", fast)) as api:
         with pytest.raises(TokenError) as caught:
             await api.me()
     assert "may be spent" in str(caught.value)
+    assert token_calls == 3  # the token call is retried; every answer was lost
+    stored = store.load("acme")
+    assert stored is not None and stored.refresh_token == "TG-OLD"  # nothing invented

@@ -194,3 +194,10 @@ def test_xlwings_module_version_equals_installed_package(built_xlsm: Path) -> No
 def test_rejects_invalid_module_names(bad: str) -> None:
     with pytest.raises(ValueError):
         build_vba_project([VbaModule.document(bad, SHEET_BASE)], project_id=uuid.UUID(int=0))
+
+
+@pytest.mark.parametrize("name", ["dir", "Dir", "DIR"])
+def test_rejects_module_names_that_are_project_streams(name: str) -> None:
+    """A module named ``dir`` would share the ``VBA/dir`` stream: the project would lose its directory."""
+    with pytest.raises(ValueError, match="reserved"):
+        build_vba_project([VbaModule.document(name, SHEET_BASE)], project_id=uuid.UUID(int=0))

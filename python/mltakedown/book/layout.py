@@ -26,7 +26,7 @@ from enum import StrEnum
 from functools import cache
 from types import MappingProxyType
 
-from mltakedown.book.ports import Result
+from mltakedown.book.ports import BookSettings, Result
 
 TEMPLATE_VERSION = "1"
 """The layout version stamped in new workbooks (Settings key and defined name)."""
@@ -36,6 +36,18 @@ TEMPLATE_VERSION_KEY = "TEMPLATE_VERSION"
 
 TEMPLATE_VERSION_NAME = "MLTAKEDOWN_TEMPLATE_VERSION"
 """A workbook-level defined name holding the template version (a second stamp, survives edits)."""
+
+RESULT_COLOURS_KEY = "RESULT_COLOURS"
+"""The Settings key saying how the Result column gets its colours."""
+
+RESULT_COLOURS_CONDITIONAL = "conditional"
+"""The :data:`RESULT_COLOURS_KEY` value of a workbook whose Takedown sheet carries conditional
+formatting rules for the Result column: the adapters then write no colours at all (Excel, or
+LibreOffice, colours each cell from its value). Any other value, or no key (workbooks made before
+the rules existed), means the adapters paint each Result cell themselves.
+
+Not a template version bump on purpose: an older workbook keeps working (with painted colours)
+until ``mltakedown upgrade`` adds the rules and this marker."""
 
 SHEET_TAKEDOWN = "Takedown"
 SHEET_SETTINGS = "Settings"
@@ -275,6 +287,16 @@ SETTINGS: tuple[SettingSpec, ...] = (
             "暂停商品时同时暂停其广告（是/否）",
         ),
     ),
+    SettingSpec(
+        RESULT_COLOURS_KEY,
+        RESULT_COLOURS_CONDITIONAL,
+        _t(
+            "conditional: Excel colours the Result column by rules; empty: mltakedown paints each cell",
+            "conditional: Excel colorea la columna Resultado con reglas; vacío: mltakedown pinta cada celda",
+            "conditional: o Excel colore a coluna Resultado por regras; vazio: o mltakedown pinta cada célula",
+            "conditional：由 Excel 按规则为“结果”列着色；留空：由 mltakedown 逐格填色",
+        ),
+    ),
 )
 """The Settings sheet's keys, defaults and notes."""
 
@@ -386,6 +408,25 @@ RESULT_FONTS: Mapping[Result, str] = MappingProxyType(
     }
 )
 """Text colour of the Result cell per result."""
+
+
+def conditional_colours(settings: BookSettings) -> bool:
+    """Whether the workbook colours its Result column by conditional formatting (see
+    :data:`RESULT_COLOURS_CONDITIONAL`), so adapters must not paint Result cells."""
+    value = settings.extra.get(RESULT_COLOURS_KEY, "")
+    return value.strip().casefold() == RESULT_COLOURS_CONDITIONAL
+
+
+PRINT_TITLE_ROWS: Mapping[str, str] = MappingProxyType(
+    {
+        SHEET_TAKEDOWN: f"{HEADER_ROW}:{HEADER_ROW}",
+        SHEET_LOG: "1:1",
+        SHEET_SNAPSHOTS: "1:1",
+        SHEET_CODES: "1:1",
+    }
+)
+"""Rows repeated at the top of every printed page, per sheet (the table header). Every sheet of
+the template prints landscape, one page wide."""
 
 INPUT_HEADER_FILL = "DDEBF7"
 OUTPUT_HEADER_FILL = "EDEDED"

@@ -12,10 +12,12 @@ a single call can take tens of milliseconds), so the adapter works in bulk:
   of the data rows, which is how a formula typed into an input cell is told from its value);
 * writing a stage's outcomes is one 2-D value write per block of adjacent output columns (one
   block in the template), one ``"@"`` number-format write over the ID columns the layout marks
-  as text (set *before* the values, so ``00123`` stays ``00123``), one colour write per run of
-  Result cells (see :func:`colour_runs`: a few writes when most rows share a result; on Windows
-  the scattered runs are grouped into multi-area addresses, see :func:`union_addresses`), and one
-  write of the summary block. Other text is guarded with Excel's apostrophe prefix where Excel
+  as text (set *before* the values, so ``00123`` stays ``00123``), and one write of the summary
+  block. Result cells are not coloured at all in a workbook whose Settings say
+  ``RESULT_COLOURS = conditional`` (the template's conditional formatting colours them from their
+  value); an older workbook without that marker gets one colour write per run of Result cells
+  (see :func:`colour_runs`: a few writes when most rows share a result; on Windows the scattered
+  runs are grouped into multi-area addresses, see :func:`union_addresses`). Other text is guarded with Excel's apostrophe prefix where Excel
   would parse it (a message starting with ``=`` stays text, never a formula), which costs no write;
 * Log and Snapshots rows are appended with one write each (their text cells carry Excel's
   apostrophe prefix where Excel would otherwise parse them).
@@ -68,6 +70,7 @@ from mltakedown.book.layout import (
     TEMPLATE_VERSION,
     Column,
     Owner,
+    conditional_colours,
     header_keys,
     normalise_header,
 )
@@ -562,14 +565,18 @@ class LiveWorkbook:
 
     def write_outcomes(self, outcomes: Sequence[Outcome], *, stage: str) -> None:
         """Write result, code, message, remedy and output values in bulk, colour the Result cells by
-        result, and refresh the summary block. Input cells are never touched."""
+        result (only in a workbook without conditional-formatting colours; see
+        :func:`~mltakedown.book.layout.conditional_colours`), and refresh the summary block. Input
+        cells are never touched."""
         table = self._ensure_table()
         sheet = self._sheet(SHEET_TAKEDOWN)
         if outcomes:
             updates = self._updates(table, outcomes)
             self._ensure_output_columns(sheet, table)
             self._write_blocks(sheet, table, self._by_column(table, updates))
-            self._write_colours(sheet, table, outcomes)
+            # Settings were read with the table (the template check), so this costs no round trip.
+            if not conditional_colours(self.read_settings()):
+                self._write_colours(sheet, table, outcomes)
         self._write_summary(sheet, table, stage)
 
     def _updates(

@@ -70,6 +70,7 @@ from mltakedown.book.ports import (
 )
 from mltakedown.book.settings import parse_settings
 from mltakedown.book.xlsx_fast import PendingWrite, fast_write_blocker, spliced_parts
+from mltakedown.book.xlsx_format import add_result_rules, has_print_setup, print_setup
 from mltakedown.book.xlsx_splice import MAX_CELL_TEXT as MAX_CELL_TEXT  # re-exported
 from mltakedown.book.xlsx_splice import SpliceUnsupported, rewrite_package
 from mltakedown.book.xlsx_splice import safe_text as safe_text  # re-exported
@@ -381,6 +382,11 @@ class XlsxWorkbook:
         """The Settings sheet's LANGUAGE (else the system locale's language)."""
         return self.read_settings().language
 
+    @property
+    def conditional_colours(self) -> bool:
+        """Whether the Result column is coloured by conditional formatting (nothing to paint)."""
+        return L.conditional_colours(self.read_settings())
+
     def read_settings(self) -> BookSettings:
         """The Settings sheet (defaults when the sheet is missing)."""
         if self._settings is None:
@@ -431,7 +437,11 @@ class XlsxWorkbook:
             )
 
     def write_outcomes(self, outcomes: Sequence[Outcome], *, stage: str) -> None:
-        """Write verdicts and output values on their rows, colour the Result cell, refresh the summary."""
+        """Write verdicts and output values on their rows, refresh the summary.
+
+        The Result cell is painted with its result's colours, unless the workbook colours it by
+        conditional formatting (:attr:`conditional_colours`); then its format is left alone.
+        """
         outputs = frozenset(L.OUTPUT_KEYS)
         for outcome in outcomes:  # refuse before writing anything, so a bad batch leaves no trace
             if outcome.row_number < L.FIRST_DATA_ROW:
@@ -457,7 +467,8 @@ class XlsxWorkbook:
     def _write_openpyxl(self, outcomes: Sequence[Outcome], *, stage: str, at: dt.datetime) -> None:
         """The openpyxl path of :meth:`write_outcomes` (outcomes already validated)."""
         self._ensure_output_columns()
-        styles = self._style_templates()
+        # A workbook with the Result rules colours itself: the cell keeps its own format.
+        styles = None if self.conditional_colours else self._style_templates()
         cols = self.columns
         ws = self.ws
         for outcome in outcomes:
@@ -465,7 +476,8 @@ class XlsxWorkbook:
             written = {"result", "code", "message", "remedy", *outcome.values}
             result_cell = _cell(ws, r, cols["result"])
             set_value(result_cell, outcome.result.value if outcome.result else None)
-            result_cell._style = copy(styles.results[outcome.result] if outcome.result else styles.plain)
+            if styles is not None:
+                result_cell._style = copy(styles.results[outcome.result] if outcome.result else styles.plain)
             set_value(_cell(ws, r, cols["code"]), outcome.code or None)
             set_value(_cell(ws, r, cols["message"]), outcome.message or None)
             set_value(_cell(ws, r, cols["remedy"]), outcome.remedy or None)
@@ -567,7 +579,14 @@ class XlsxWorkbook:
             return
         if self._streamed is not None:
             try:
-                parts = spliced_parts(self._path, self._streamed, self.columns, self._pending, self.language)
+                parts = spliced_parts(
+                    self._path,
+                    self._streamed,
+                    self.columns,
+                    self._pending,
+                    self.language,
+                    paint_results=not self.conditional_colours,
+                )
             except SpliceUnsupported as exc:
                 self._materialise(str(exc))
             else:
@@ -936,12 +955,15 @@ def populate_workbook(wb: Workbook, lang: str) -> None:
     for col in range(2, len(L.SUMMARY_RESULTS) + 3):
         ws.cell(L.SUMMARY_VALUE_ROW, col, 0)
     add_validations(ws, columns, lang)
+    add_result_rules(ws, columns["result"])  # Settings' RESULT_COLOURS default says "conditional"
     ws.freeze_panes = f"A{L.FIRST_DATA_ROW}"
     write_settings_sheet(wb.create_sheet(L.SHEET_SETTINGS), lang)
     write_table_headers(wb.create_sheet(L.SHEET_LOG), L.LOG_COLUMNS, lang)
     write_table_headers(wb.create_sheet(L.SHEET_SNAPSHOTS), L.SNAPSHOT_COLUMNS, lang)
     write_codes_sheet(wb.create_sheet(L.SHEET_CODES), lang)
     write_xlwings_conf(wb.create_sheet(L.SHEET_XLWINGS_CONF), lang)
+    for sheet in wb.worksheets:
+        print_setup(sheet, L.PRINT_TITLE_ROWS.get(sheet.title))
     stamp_version(wb)
 
 
@@ -1007,6 +1029,10 @@ class UpgradeReport:
     columns_added: tuple[str, ...]
     rows_inserted: int
     sheets_added: tuple[str, ...]
+    colour_rules_added: bool = False
+    """The Result colour rules (conditional formatting) were added, and the Settings marker set."""
+    print_setup_added: tuple[str, ...] = ()
+    """Sheets that got the template's print setup (those that had none)."""
 
     @property
     def changed(self) -> bool:
@@ -1016,6 +1042,7 @@ class UpgradeReport:
             or self.columns_added
             or self.rows_inserted
             or self.sheets_added
+            or self.colour_rules_added
         )
 
 
@@ -1041,7 +1068,10 @@ def upgrade_workbook(path: Path | str) -> UpgradeReport:
     The header row moves to row 4 (rows are inserted above it), missing output columns are added
     after the last used column, the summary block, drop-downs, frozen header, Settings keys,
     Codes, Log, Snapshots and ``xlwings.conf`` sheets are added or refreshed, and the version is
-    stamped. A workbook from a newer template is refused.
+    stamped. The Result colour rules (conditional formatting) are added when missing, with the
+    Settings marker ``RESULT_COLOURS = conditional`` (unless the user set another value), and the
+    colours earlier runs painted on Result cells are dropped; template sheets without a print setup
+    of their own get the template's. A workbook from a newer template is refused.
     """
     path = Path(path)
     preflight_for_upgrade(path)
@@ -1083,10 +1113,22 @@ def upgrade_workbook(path: Path | str) -> UpgradeReport:
     write_summary_labels(ws, lang)
     if not ws.data_validations.dataValidation:
         add_validations(ws, columns, lang)
+    rules_added = add_result_rules(ws, columns["result"])
     ws.freeze_panes = f"A{L.FIRST_DATA_ROW}"
-    sheets_added = _ensure_side_sheets(
-        wb, lang, {str(k).strip().upper(): v for k, v in existing.items() if k}
-    )
+    known = {str(k).strip().upper(): v for k, v in existing.items() if k}
+    if rules_added and not str(known.get(L.RESULT_COLOURS_KEY) or "").strip():
+        # The rules are in now: say so, so that the adapters stop painting Result cells.
+        known[L.RESULT_COLOURS_KEY] = L.RESULT_COLOURS_CONDITIONAL
+    sheets_added = _ensure_side_sheets(wb, lang, known)
+    if L.conditional_colours(parse_settings(settings_pairs(wb))):
+        _clear_painted_results(ws, columns["result"])
+    printed = [
+        sheet.title
+        for sheet in wb.worksheets
+        if sheet.title in _TEMPLATE_SHEETS and not has_print_setup(sheet)
+    ]
+    for title in printed:
+        print_setup(wb[title], L.PRINT_TITLE_ROWS.get(title))
     stamp_version(wb)
     rows_kept = sum(
         1
@@ -1099,8 +1141,33 @@ def upgrade_workbook(path: Path | str) -> UpgradeReport:
     )
     save_atomically(wb, path, ui_rels)
     return UpgradeReport(
-        path, from_version, L.TEMPLATE_VERSION, rows_kept, tuple(added), inserted, tuple(sheets_added)
+        path,
+        from_version,
+        L.TEMPLATE_VERSION,
+        rows_kept,
+        tuple(added),
+        inserted,
+        tuple(sheets_added),
+        rules_added,
+        tuple(printed),
     )
+
+
+_TEMPLATE_SHEETS = frozenset(L.SHEETS)
+
+
+def _clear_painted_results(ws: Worksheet, result_col: int) -> None:
+    """Drop the colours earlier runs painted on Result cells (the rules colour them now).
+
+    A painted fill would otherwise outlive its result: a cell emptied later would keep the old
+    colour. Only cells painted with one of the layout's result fills are touched.
+    """
+    painted = {"00" + rgb for rgb in L.RESULT_FILLS.values()}
+    plain_fill, plain_font = PatternFill(), Font()
+    for (r, c), cell in ws._cells.items():
+        if c == result_col and r >= L.FIRST_DATA_ROW and cell.has_style and cell.fill.fgColor.rgb in painted:
+            cell.fill = plain_fill
+            cell.font = plain_font
 
 
 def preflight_for_upgrade(path: Path) -> None:

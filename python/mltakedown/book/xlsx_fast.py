@@ -1,8 +1,8 @@
 """Turn verdicts into cell edits of the Takedown sheet, for the fast write path.
 
 :func:`spliced_parts` does for a streamed workbook what ``XlsxWorkbook`` does on the openpyxl
-path — verdict cells, the Result colour, output values, cleared columns, the summary block — as
-:class:`~mltakedown.book.xlsx_splice.CellEdit` objects, and returns the new worksheet and
+path — verdict cells, the Result colour (unless conditional formatting gives it), output values,
+cleared columns, the summary block — as :class:`~mltakedown.book.xlsx_splice.CellEdit` objects, and returns the new worksheet and
 ``styles.xml`` parts. It refuses (``SpliceUnsupported``) whatever it would have to lay out rather
 than fill in: a missing output column, a summary block that is not the template's, a date.
 """
@@ -65,9 +65,20 @@ def result_format(result: Result) -> CellFormat:
 
 
 def spliced_parts(
-    path: Path, book: StreamedBook, columns: Mapping[str, int], pending: Sequence[PendingWrite], lang: str
+    path: Path,
+    book: StreamedBook,
+    columns: Mapping[str, int],
+    pending: Sequence[PendingWrite],
+    lang: str,
+    *,
+    paint_results: bool = True,
 ) -> dict[str, bytes | list[bytes]]:
-    """The new Takedown sheet part (and ``styles.xml`` when a format was added) for ``pending``."""
+    """The new Takedown sheet part (and ``styles.xml`` when a format was added) for ``pending``.
+
+    With ``paint_results=False`` (a workbook whose Result column is coloured by conditional
+    formatting) Result cells keep their format and ``styles.xml`` is never changed; the rules
+    themselves sit after ``sheetData`` in the sheet part, which the splicer copies unchanged.
+    """
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         if _STYLES_PART not in names or book.sheet_path not in names:
@@ -75,7 +86,7 @@ def spliced_parts(
         sheet_xml = archive.read(book.sheet_path)
         styles = StyleBook(archive.read(_STYLES_PART))
     _require_template_summary(book, styles, lang)
-    edits = _edits(book, columns, pending, styles)
+    edits = _edits(book, columns, pending, styles if paint_results else None)
     parts: dict[str, bytes | list[bytes]] = {book.sheet_path: splice_sheet_parts(sheet_xml, edits)}
     if styles.changed:
         parts[_STYLES_PART] = styles.to_xml()
@@ -116,9 +127,15 @@ def _safe_text(value: str) -> str:
 
 
 def _edits(
-    book: StreamedBook, columns: Mapping[str, int], pending: Sequence[PendingWrite], styles: StyleBook
+    book: StreamedBook,
+    columns: Mapping[str, int],
+    pending: Sequence[PendingWrite],
+    styles: StyleBook | None,
 ) -> dict[int, dict[int, CellEdit]]:
-    formats = {result: styles.format_id(result_format(result)) for result in Result}
+    """The cell edits for ``pending``; ``styles=None`` leaves the Result cells' format alone."""
+    formats = (
+        {result: styles.format_id(result_format(result)) for result in Result} if styles is not None else None
+    )
     edits: dict[int, dict[int, CellEdit]] = defaultdict(dict)
     results: dict[int, object] = dict(book.results)
     result_col = columns["result"]
@@ -129,7 +146,8 @@ def _edits(
             result = outcome.result
             # The Result cell gets exactly the result's format (or the default one), as on the
             # openpyxl path; the other cells keep theirs.
-            row[result_col] = CellEdit(result.value if result else None, formats[result] if result else 0)
+            style = None if formats is None else (formats[result] if result else 0)
+            row[result_col] = CellEdit(result.value if result else None, style)
             results[r] = result.value if result else None
             row[columns["code"]] = CellEdit(_value(outcome.code or None))
             row[columns["message"]] = CellEdit(_value(outcome.message or None))

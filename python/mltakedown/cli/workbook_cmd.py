@@ -100,16 +100,27 @@ def upgrade(file: Annotated[Path, typer.Argument(help="The workbook to migrate, 
         )
         return
     before = report.from_version or "none"
-    console.print(
-        f"Upgraded [bold]{file.name}[/] from template version {before} to {report.to_version}: "
-        f"{report.rows_kept} rows kept."
-    )
+    if before == report.to_version:
+        console.print(
+            f"Brought [bold]{file.name}[/] up to date (template version {before}): {report.rows_kept} rows kept."
+        )
+    else:
+        console.print(
+            f"Upgraded [bold]{file.name}[/] from template version {before} to {report.to_version}: "
+            f"{report.rows_kept} rows kept."
+        )
     if report.rows_inserted:
         console.print(f"  header moved down {report.rows_inserted} row(s) to make room for the summary")
     if report.columns_added:
         console.print(f"  columns added: {', '.join(report.columns_added)}")
     if report.sheets_added:
         console.print(f"  sheets added: {', '.join(report.sheets_added)}")
+    if report.colour_rules_added:
+        console.print("  Result colours now come from conditional formatting (Settings: RESULT_COLOURS)")
+    if report.print_setup_added:
+        console.print(
+            f"  print setup (landscape, one page wide) added to: {', '.join(report.print_setup_added)}"
+        )
 
 
 def _print_summary(

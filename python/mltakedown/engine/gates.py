@@ -24,7 +24,7 @@ Codes are ordered most severe first; the first one decides the row's result unle
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from mltakedown.book.ports import BookSettings, Result
@@ -55,6 +55,13 @@ LIVE_BLOCKERS = frozenset(
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
+def code_order(code: Code) -> tuple[bool, int]:
+    """Sort key of a row's codes: blocking first (they decide a row that has no write), then
+    by severity (errors, warnings, remarks)."""
+    facts = spec(code)
+    return (not facts.blocks_write, _SEVERITY_ORDER[facts.severity])
+
+
 @dataclass(frozen=True, slots=True)
 class GateContext:
     """What every row's gates share: the Settings, the language, the item IDs the list names."""
@@ -81,10 +88,7 @@ class _Findings:
             self.details[code.value] = detail
 
     def to_row(self, live: LiveRow, action: str) -> PlannedRow:
-        # Blocking codes first (they decide a row that has no write), then by severity.
-        ordered = sorted(
-            self.codes, key=lambda c: (not spec(c).blocks_write, _SEVERITY_ORDER[spec(c).severity])
-        )
+        ordered = sorted(self.codes, key=code_order)
         if self.writes and Code.PLANNED not in ordered:
             ordered.append(Code.PLANNED)
         detail = "; ".join(self.details[c.value] for c in ordered if c.value in self.details)
@@ -170,6 +174,20 @@ def _deleted(live: LiveRow) -> bool:
     return live.status == "closed" and "deleted" in live.sub_status
 
 
+def resumes_on_restock(live: LiveRow) -> bool:
+    """A listing Mercado Libre paused only for lack of stock: it comes back by itself.
+
+    Stock 0 pauses an active item with ``sub_status: ["out_of_stock"]``, and restocking it
+    (an ERP sync, a FULL inbound) reactivates it unless the seller paused it (ml-api.md §0.8).
+    Such a listing is not taken down yet: the seller's own pause must still be written.
+    """
+    return (
+        live.status == "paused"
+        and "out_of_stock" in live.sub_status
+        and "paused_by_seller" not in live.sub_status
+    )
+
+
 def _plan_variation(live: LiveRow, ctx: GateContext, found: _Findings) -> None:
     """A SKU naming one variation: that variation's stock to 0, nothing else."""
     assert live.item_id is not None and live.variation_id is not None
@@ -214,7 +232,7 @@ def _plan_listing(live: LiveRow, action: str, ctx: GateContext, found: _Findings
     assert live.item_id is not None
     state = describe_state(live.status, live.sub_status, ctx.lang)
     if action == PAUSE:
-        if live.status == "paused":
+        if live.status == "paused" and not resumes_on_restock(live):
             found.add(Code.ALREADY_IN_TARGET, state)
             return
         if live.status == "closed":
@@ -294,12 +312,53 @@ def plan_rows(
     settings: BookSettings,
     lang: str = "en",
 ) -> list[PlannedRow]:
-    """Plan many rows: ``(live, action, confirm)`` each; siblings are judged against the whole list."""
-    listed = frozenset(live.item_id for live, _, _ in rows if live.item_id)
-    ctx = GateContext(settings=settings, lang=lang, listed_item_ids=listed)
-    return one_write_per_target(
-        [plan_row(live, action, confirm=confirm, ctx=ctx) for live, action, confirm in rows]
-    )
+    """Plan many rows: ``(live, action, confirm)`` each; siblings are judged against the whole list.
+
+    "In the list" means the plan really leaves that listing down (see :func:`taken_down`): a row
+    that only restores, ignores, is blocked or zeroes one variation does not take its listing
+    down, so a catalogue twin or ad group it shares must not be treated as coming down with it.
+    Which listings come down never depends on the list (only the ad and sibling notes do), so
+    a first pass finds them and a second one plans against them.
+    """
+    entries = list(rows)
+
+    def once(listed: frozenset[str]) -> list[PlannedRow]:
+        ctx = GateContext(settings=settings, lang=lang, listed_item_ids=listed)
+        return one_write_per_target(
+            [plan_row(live, action, confirm=confirm, ctx=ctx) for live, action, confirm in entries]
+        )
+
+    return once(taken_down(once(frozenset())))
+
+
+LISTING_OPS = frozenset({Op.PAUSE, Op.CLOSE, Op.DELETE})
+"""Writes that take a whole listing down."""
+
+
+def taken_down(rows: Iterable[PlannedRow]) -> frozenset[str]:
+    """Item IDs whose whole listing this plan leaves down.
+
+    A row counts when it plans a listing write (pause, close, delete), or asks to take the
+    listing down and finds it already down (already in the target state, or closed). Rows that
+    restore, are blocked, or zero one variation leave their listing on sale.
+    """
+    down: set[str] = set()
+    for row in rows:
+        listing = [w.item_id for w in row.writes if w.op in LISTING_OPS]
+        if listing:
+            down.update(listing)
+            continue
+        live = row.live
+        if (
+            live is not None
+            and live.item_id
+            and not row.writes
+            and row.action in TAKEDOWN_ACTIONS
+            and not is_variation_only(live)
+            and any(c in row.codes for c in (Code.ALREADY_IN_TARGET, Code.CLOSED_CANNOT_CHANGE))
+        ):
+            down.add(live.item_id)
+    return frozenset(down)
 
 
 def one_write_per_target(rows: list[PlannedRow]) -> list[PlannedRow]:
@@ -308,6 +367,8 @@ def one_write_per_target(rows: list[PlannedRow]) -> list[PlannedRow]:
     A SKU row and an item-ID row, or two SKUs of one listing, can name the same target; Check
     cannot see that, only the resolved IDs show it. The same action on it: the first row writes,
     later ones are skipped as duplicates. Different actions: intent is unclear, none writes.
+    An ad group shared by several listed items (a CATALOG or FAMILY group) is paused once, by
+    the first row that pauses it; the others name that row.
     """
     groups: dict[tuple[str, int | None], list[PlannedRow]] = {}
     for row in rows:
@@ -327,7 +388,23 @@ def one_write_per_target(rows: list[PlannedRow]) -> list[PlannedRow]:
             row.code_details[code.value] = f"{target}: {numbers}"
             row.detail = "; ".join(row.code_details.values())
             row.result = None
+    _one_ad_pause_per_group(rows)
     return rows
+
+
+def _one_ad_pause_per_group(rows: Sequence[PlannedRow]) -> None:
+    """Keep one ``PAUSE_AD`` per ad group: the first row's; later rows name it instead."""
+    owner: dict[str, int] = {}
+    for row in rows:
+        for write in list(row.writes):
+            if write.op is not Op.PAUSE_AD or not write.ad_group_id:
+                continue
+            first = owner.setdefault(write.ad_group_id, row.row_number)
+            if first == row.row_number:
+                continue
+            row.writes.remove(write)
+            row.code_details[Code.AD_PAUSED_WITH_LISTING.value] = f"{write.ad_group_id}: {first}"
+            row.detail = "; ".join(row.code_details.values())
 
 
 def requests_for(row: PlannedRow) -> int:

@@ -36,6 +36,8 @@ JOURNAL_NAME: Final = "journal.jsonl"
 LOCK_NAME: Final = "run.lock"
 LOCK_WRITE_GRACE_S: Final = 2.0
 """How long a lock file may stay empty while its creator writes it before it counts as stale."""
+LOCK_WAIT_S: Final = 2.0
+"""How long to keep trying for a lock file that is being created or taken over right now."""
 GENESIS: Final = "0" * 64
 """``prev`` of the first line."""
 
@@ -310,17 +312,84 @@ def _pid_alive_windows(pid: int) -> bool:  # pragma: no cover - Windows only
         kernel32.CloseHandle(handle)
 
 
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _try_os_lock(fd: int) -> bool:
+        os.lseek(fd, 0, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except PermissionError:
+            return False  # held by another handle
+        return True
+
+    def _os_unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_os_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _os_unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _guard(path: Path, deadline: float) -> Iterator[bool]:
+    """Hold an OS lock on ``path`` for a moment; yields False if it stayed busy until ``deadline``.
+
+    It makes "read the lock file, judge it stale, remove it, create ours" one step between
+    processes. Without it two runs that find the same dead run's lock can both take it over:
+    the slower one removes the file the faster one has just created. The kernel releases the
+    guard when its process dies, so it never goes stale itself. Where the file system offers
+    no such lock (some network shares), the lock file works on its own as before.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        yield True
+        return
+    try:
+        while True:
+            try:
+                locked = _try_os_lock(fd)
+            except OSError:
+                yield True  # no OS locks here
+                return
+            if locked:
+                break
+            if time.monotonic() >= deadline:
+                yield False
+                return
+            time.sleep(0.02)
+        try:
+            yield True
+        finally:
+            _os_unlock(fd)
+    finally:
+        os.close(fd)
+
+
 class RunLock:
     """An exclusive lock on one workbook's state folder, held for the length of a run.
 
     The lock file holds the owner's PID, host and start time. A lock whose PID is dead (the run
     was killed) on this host is stale and is taken over; a lock from another host is never taken
-    over automatically (we cannot see its processes).
+    over automatically (we cannot see its processes). Taking the lock (or taking a stale one
+    over) happens under a short OS lock on ``run.lock.guard``, so two runs cannot both win.
     """
 
-    def __init__(self, folder: Path, *, run_id: str = "") -> None:
+    def __init__(self, folder: Path, *, run_id: str = "", wait_s: float = LOCK_WAIT_S) -> None:
         self.path = folder / LOCK_NAME
         self.run_id = run_id
+        self.wait_s = wait_s
         self._held = False
         self.took_over: dict[str, Any] | None = None
         """The stale holder's record when a dead run's lock was taken over."""
@@ -334,15 +403,30 @@ class RunLock:
             "started_at": _now(),
             "run_id": self.run_id,
         }
-        for _ in range(40):
+        deadline = time.monotonic() + self.wait_s
+        guard = self.path.with_name(LOCK_NAME + ".guard")
+        while True:
+            with _guard(guard, deadline) as guarded:
+                if not guarded:
+                    break  # another run is taking the lock right now
+                if self._try_take(me):
+                    return
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        holder = self._read_holder() or {}
+        raise JournalLocked(holder)
+
+    def _try_take(self, me: Mapping[str, Any]) -> bool:
+        """One attempt (under the guard): True when taken; raises when a live run holds it."""
+        while True:
             try:
                 fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
                 holder = self._read_holder()
                 if holder is None:
-                    # Vanished, or another run created it a moment ago and is writing it now.
-                    time.sleep(0.05)
-                    continue
+                    # Vanished, or a run (of a version without the guard) is writing it now.
+                    return False
                 if self._is_stale(holder):
                     self.took_over = holder
                     with contextlib.suppress(FileNotFoundError):
@@ -355,9 +439,7 @@ class RunLock:
             finally:
                 os.close(fd)
             self._held = True
-            return
-        holder = self._read_holder() or {}
-        raise JournalLocked(holder)
+            return True
 
     def _read_holder(self) -> dict[str, Any] | None:
         try:

@@ -302,11 +302,11 @@ async def read_catalogue_relations(
     """Catalogue siblings of the listed items, from ``item_relations`` in both directions.
 
     A classic listing does not name its catalogue listing; the catalogue listing names its
-    classic parent. So when a listed classic item has a catalogue product and the seller's
-    catalogue listings are not all fetched yet (``catalogue_known`` false), they are searched
-    once (``catalog_listing=true``) and fetched.
+    classic parent. So when a listed classic item (or one of its variations) has a catalogue
+    product and the seller's catalogue listings are not all fetched yet (``catalogue_known``
+    false), they are searched once (``catalog_listing=true``) and fetched.
     """
-    if not catalogue_known and any(i.catalog_product_id and not i.catalog_listing for i in listed):
+    if not catalogue_known and any(_has_catalogue_product(i) and not i.catalog_listing for i in listed):
         try:
             ids = await api.search_item_ids(seller_id, catalog_listing=True)
         except SearchLimitError:
@@ -319,11 +319,26 @@ async def read_catalogue_relations(
             other = relation.get("id")
             if not isinstance(other, str) or other == item.id:
                 continue
+            known = items.get(other)
+            if not item.catalog_listing and known is not None and not known.catalog_listing:
+                # Two classic listings (a closed item and its relisted successor): not twins.
+                continue
             if item.id in related:
                 related[item.id].add(other)
             if other in related:
                 related[other].add(item.id)
     details.related = {k: sorted(v) for k, v in related.items() if v}
+
+
+def _has_catalogue_product(item: Item) -> bool:
+    """Whether the item, or any of its variations, belongs to a catalogue product.
+
+    A multi-variation classic listing carries ``catalog_product_id`` per variation (each
+    variation is its own product) and none at item level; its catalogue twins are found the same way.
+    """
+    if item.catalog_product_id:
+        return True
+    return any((variation.model_extra or {}).get("catalog_product_id") for variation in item.variations)
 
 
 def _unique(items: Iterable[Item]) -> list[Item]:

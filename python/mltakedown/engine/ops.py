@@ -25,11 +25,11 @@ from typing import Protocol
 from mltakedown import codes
 from mltakedown.accounts import AccountBook
 from mltakedown.book.ports import BookSettings, CellValue, InputRow, Outcome, Result, WorkbookPort
-from mltakedown.codes import Code, spec
+from mltakedown.codes import Code, Severity, spec
 from mltakedown.engine.actions import Action
 from mltakedown.engine.calls import CallLog
-from mltakedown.engine.check import CheckedRow, analyse_rows, check_rows, to_outcome
-from mltakedown.engine.gates import GateContext, one_write_per_target, plan_row, row_result
+from mltakedown.engine.check import CheckedRow, Issue, analyse_rows, check_rows, to_outcome
+from mltakedown.engine.gates import code_order, plan_rows, row_result
 from mltakedown.engine.journal import state_dir
 from mltakedown.engine.live import LiveApi, build_live_row, read_details
 from mltakedown.engine.meanings import describe_state
@@ -255,6 +255,10 @@ def _pull_outcome(row: CheckedRow, live: LiveRow | None, lang: str) -> Outcome:
         return _cleared(to_outcome(row, lang))
     codes_ = live.codes or [Code.FOUND]
     details = {code.value: live.detail for code in codes_ if live.detail}
+    extra = [issue for issue in check_warnings(row) if issue.code not in codes_]
+    if extra:
+        details |= {issue.code.value: issue.detail for issue in extra if issue.detail}
+        codes_ = sorted([*codes_, *(issue.code for issue in extra)], key=code_order)
     values = live_values(live, lang)
     return _coded_outcome(row.row_number, spec(codes_[0]).result, codes_, details, values, lang)
 
@@ -298,23 +302,55 @@ def planned_action(row: PlannedRow) -> str:
 
 
 def plan_rows_from(read: LiveRead, settings: BookSettings, lang: str) -> list[PlannedRow]:
-    """Apply the gates to every row Pull read; rows Check blocked stay unplanned (no writes)."""
-    listed = frozenset(live.item_id for live in read.live.values() if live.item_id)
-    ctx = GateContext(settings=settings, lang=lang, listed_item_ids=listed)
+    """Apply the gates to every row Pull read; rows Check blocked stay unplanned (no writes).
+
+    Check's warnings on a read row (a SKU Excel stored as a number, an unknown reason…) stay
+    on its plan: the plan is what people review before Execute, so a warning must not vanish.
+    """
+    entries = [
+        (live, row.action.value if row.action else "", row.confirmed)
+        for row in read.checked
+        if (live := read.live.get(row.row_number)) is not None
+    ]
+    gated = {p.row_number: p for p in plan_rows(entries, settings=settings, lang=lang)}
     planned: list[PlannedRow] = []
     for row in read.checked:
-        live = read.live.get(row.row_number)
-        if live is None:
-            verdict = row.verdict
-            planned.append(
-                PlannedRow(
-                    row_number=row.row_number, action=row.action.value if row.action else "", codes=[verdict]
-                )
-            )
+        found = gated.get(row.row_number)
+        if found is None:
+            action = row.action.value if row.action else ""
+            planned.append(PlannedRow(row_number=row.row_number, action=action, codes=[row.verdict]))
             continue
-        action = row.action.value if row.action else ""
-        planned.append(plan_row(live, action, confirm=row.confirmed, ctx=ctx))
-    return one_write_per_target(planned)
+        planned.append(_with_check_warnings(found, row))
+    return planned
+
+
+def check_warnings(row: CheckedRow) -> list[Issue]:
+    """Check's findings on a row that do not block it but must stay visible (warnings)."""
+    return [
+        issue
+        for issue in row.issues
+        if not spec(issue.code).blocks_write and spec(issue.code).severity is not Severity.INFO
+    ]
+
+
+def _with_check_warnings(planned: PlannedRow, row: CheckedRow) -> PlannedRow:
+    """``planned`` with Check's warnings merged into its codes (most severe first, PLANNED last)."""
+    extra = [issue for issue in check_warnings(row) if issue.code not in planned.codes]
+    if not extra:
+        return planned
+    for issue in extra:
+        if issue.detail:
+            planned.code_details.setdefault(issue.code.value, issue.detail)
+    merged = sorted(
+        [c for c in planned.codes if c is not Code.PLANNED] + [i.code for i in extra], key=code_order
+    )
+    if Code.PLANNED in planned.codes:
+        merged.append(Code.PLANNED)
+    planned.codes = merged
+    planned.detail = "; ".join(
+        planned.code_details[c.value] for c in merged if c.value in planned.code_details
+    )
+    return planned
 
 
 def save_appeal_evidence(planned: Sequence[PlannedRow], workbook: Path, run_id: str) -> int:

@@ -70,11 +70,15 @@ def _verdict(job: WriteJob, state: WriteState | None, held: str | None) -> _RowV
     at = dt.datetime.fromisoformat(str(outcome["at"]))
     request_id = str(outcome.get("request_id") or "")
     if not outcome.get("ok"):
+        # A failed write may still have changed the listing (the close of a DELETE whose delete
+        # failed): the read-back after the failure says what it shows now.
+        seen_after = str((state.verify or {}).get("status_seen") or "")
         return _RowVerdict(
             Code(str(outcome.get("code") or Code.SERVER_ERROR.value)),
             detail=str(outcome.get("message") or ""),
             api_error=str(outcome.get("api_error") or ""),
             request_id=request_id,
+            status_after=seen_after,
             at=at,
         )
     verify = state.verify

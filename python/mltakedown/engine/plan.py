@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from mltakedown.book.ports import CellValue, InputRow
+from mltakedown.book.ports import InputRow
 from mltakedown.engine.gates import requests_for
 from mltakedown.engine.journal import state_dir
 from mltakedown.engine.model import Plan, PlannedRow
@@ -30,8 +30,13 @@ HASH_VERSION = "v1"
 """Bumped if the digest recipe changes, so an old plan is never mistaken for a current one."""
 
 
-def _cell(value: CellValue) -> str:
-    """A cell as a stable, type-tagged string (``1`` and ``"1"`` differ; ``1.0`` and ``1`` do not)."""
+def _cell(value: object) -> str:
+    """A cell as a stable, type-tagged string (``1`` and ``"1"`` differ; ``1.0`` and ``1`` do not).
+
+    Every type gets its own tag, so a cell that changes type always changes the digest: Excel
+    hands out times (``03:12:00`` typed in a cell) and durations besides the declared
+    :data:`~mltakedown.book.ports.CellValue` types, and Check reads them differently from text.
+    """
     if value is None:
         return "n:"
     if isinstance(value, bool):
@@ -40,9 +45,11 @@ def _cell(value: CellValue) -> str:
         return f"i:{value}"
     if isinstance(value, float):
         return f"i:{int(value)}" if value.is_integer() else f"f:{value!r}"
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime | dt.date | dt.time):
         return f"d:{value.isoformat()}"
-    return f"s:{value}"
+    if isinstance(value, str):
+        return f"s:{value}"
+    return f"{type(value).__name__}:{value!r}"
 
 
 def inputs_hash(rows: Sequence[InputRow]) -> str:

@@ -6,7 +6,8 @@ only answers with item IDs, so the items are fetched (multiget, 20 a call) and m
 locally at variation level: a SKU naming one variation of a multi-variation item resolves to
 that variation, so the gates can take down that variation only. A SKU that matches more than
 one item (or several variations of one item, but not all) is never guessed: the row gets
-``SKU_AMBIGUOUS`` and lists the candidates.
+``SKU_AMBIGUOUS`` and lists the candidates. Matching is exact: a listing the search found whose
+SKU differs (in case, say) is named in the row's ``SKU_NOT_FOUND`` message, never resolved to.
 
 Two ways to find SKUs, chosen by :func:`choose_strategy` on request counts:
 
@@ -44,6 +45,9 @@ Used only to compare strategies; a SKU costs one search when its ``SELLER_SKU`` 
 when it lives in ``seller_custom_field`` only (or does not exist)."""
 
 T = TypeVar("T")
+
+_TOO_MANY = "…"
+"""Stands for the items a search could not list (over 1000 share the key: certainly ambiguous)."""
 
 
 class ItemFetch(Protocol):
@@ -225,27 +229,28 @@ def _eq(a: str | None, b: str, *, fold: bool) -> bool:
 
 
 def _variation_matches(
-    variations: Sequence[Variation], pick: Callable[[Variation], str | None], sku: str, fold: bool
+    variations: Sequence[Variation], pick: Callable[[Variation], str | None], sku: str
 ) -> list[int]:
-    return [v.id for v in variations if _eq(pick(v), sku, fold=fold)]
+    return [v.id for v in variations if _eq(pick(v), sku, fold=False)]
 
 
-def match_item(item: Item, sku: str, *, via: str, fold: bool = False) -> list[SkuMatch]:
+def match_item(item: Item, sku: str, *, via: str) -> list[SkuMatch]:
     """Where ``sku`` sits on ``item``: the item itself, or which variations.
 
     ``via`` is ``seller_sku`` (the SELLER_SKU attribute) or ``seller_custom_field``. When every
-    variation carries the SKU it names the whole item; when some do, those variations.
+    variation carries the SKU it names the whole item; when some do, those variations. The
+    comparison is exact (see :func:`match_sku`).
     """
     if via == "seller_sku":
         item_value, var_pick = item.seller_sku, _var_seller_sku
     else:
         item_value, var_pick = item.seller_custom_field, _var_custom_field
-    var_ids = _variation_matches(item.variations, var_pick, sku, fold)
+    var_ids = _variation_matches(item.variations, var_pick, sku)
     if var_ids and len(var_ids) < len(item.variations):
         return [SkuMatch(item.id, vid, via) for vid in var_ids]
     if var_ids and len(item.variations) == 1:
         return [SkuMatch(item.id, var_ids[0], via)]
-    if var_ids or _eq(item_value, sku, fold=fold):
+    if var_ids or _eq(item_value, sku, fold=False):
         return [SkuMatch(item.id, None, via)]
     return []
 
@@ -261,15 +266,28 @@ def _var_custom_field(variation: Variation) -> str | None:
 def match_sku(items: Sequence[Item], sku: str) -> list[SkuMatch]:
     """Every place ``sku`` names among ``items``: SELLER_SKU first; custom field only if no attribute matched.
 
-    Exact comparison first; a case-insensitive one only when nothing matched exactly (Mercado
-    Libre's own search is lenient about case).
+    The comparison is exact (outer spaces of the stored value aside): case and inner spaces are
+    part of a SKU, and ``abc`` may be another product than ``ABC``. Whatever Mercado Libre's own
+    search is lenient about, a listing is only resolved when its SKU is exactly the one typed.
     """
-    for fold in (False, True):
-        for via in ("seller_sku", "seller_custom_field"):
-            found = [m for item in items for m in match_item(item, sku, via=via, fold=fold)]
-            if found:
-                return found
+    for via in ("seller_sku", "seller_custom_field"):
+        found = [m for item in items for m in match_item(item, sku, via=via)]
+        if found:
+            return found
     return []
+
+
+def near_misses(items: Sequence[Item], sku: str) -> list[str]:
+    """Listings among ``items`` that a search or the folded index found for ``sku`` but whose SKU is
+    not exactly ``sku`` (another case, say): described for the message, never resolved to."""
+    out: list[str] = []
+    for item in items:
+        places = [item.seller_sku, item.seller_custom_field]
+        for variation in item.variations:
+            places += [variation.seller_sku, variation.seller_custom_field]
+        close = sorted({p.strip() for p in places if p and _eq(p, sku, fold=True)})
+        out.append(f"{item.id} ({', '.join(close)})" if close else item.id)
+    return out
 
 
 def _fold(value: str) -> str:
@@ -280,17 +298,17 @@ def index_catalogue(items: Iterable[Item]) -> dict[str, list[Item]]:
     """Items by every SKU place and user product ID they carry (case-folded), for local matching.
 
     A scanned catalogue is matched against thousands of rows: an index keeps that linear. The
-    index only narrows the candidates; :func:`match_sku` still decides (exact before folded,
-    attribute before custom field, variation level).
+    index only narrows the candidates (each item once per key, even when two of its SKU places
+    differ only in case); :func:`match_sku` still decides (exact, attribute before custom field,
+    variation level).
     """
     index: dict[str, list[Item]] = {}
     for item in items:
         keys = {item.seller_sku, item.seller_custom_field, item.user_product_id}
         for var in item.variations:
             keys.update((var.seller_sku, var.seller_custom_field, var.user_product_id))
-        for key in keys:
-            if key:
-                index.setdefault(_fold(key), []).append(item)
+        for folded in {_fold(key) for key in keys if key}:
+            index.setdefault(folded, []).append(item)
     return index
 
 
@@ -325,18 +343,27 @@ def _apply(res: Resolution, matches: list[SkuMatch], not_found: Code) -> None:
     )
 
 
-async def _search_key(api: SearchApi, seller_id: int, kind: IdKind, key: str) -> list[str]:
-    """IDs a SKU (attribute, then custom field) or user product ID search returns."""
+async def _search_key(api: SearchApi, seller_id: int, kind: IdKind, key: str) -> tuple[list[str], str]:
+    """IDs a SKU (attribute, then custom field) or user product ID search returns, and which
+    search answered (``seller_sku``, ``sku`` or ``user_product_id``)."""
     try:
         if kind is IdKind.USER_PRODUCT:
-            return await api.search_item_ids(seller_id, user_product_id=key)
+            return await api.search_item_ids(seller_id, user_product_id=key), "user_product_id"
         found = await api.search_item_ids(seller_id, seller_sku=key)
         if found:
-            return found
-        return await api.search_item_ids(seller_id, sku=key)
+            return found, "seller_sku"
+        return await api.search_item_ids(seller_id, sku=key), "sku"
     except SearchLimitError:
         # More than 1000 items share the key: certainly ambiguous; the first page is enough to say so.
-        return ["…", "…"]
+        return [_TOO_MANY, _TOO_MANY], "limit"
+
+
+async def _custom_field_ids(api: SearchApi, seller_id: int, key: str) -> list[str]:
+    """The ``sku=`` (seller_custom_field) search, for a key the attribute search only nearly matched."""
+    try:
+        return await api.search_item_ids(seller_id, sku=key)
+    except SearchLimitError:
+        return [_TOO_MANY, _TOO_MANY]
 
 
 async def _catalogue_ids(api: SearchApi, seller_id: int, total: int) -> list[str] | None:
@@ -391,6 +418,35 @@ async def scan_and_fetch(
     return every
 
 
+async def _search_custom_fields_too(
+    api: SearchApi,
+    seller_id: int,
+    keys: Sequence[tuple[IdKind, str]],
+    found_by_key: dict[tuple[IdKind, str], list[str]],
+    items: dict[str, Item],
+    missing: set[str],
+    concurrency: int,
+) -> None:
+    """Search ``seller_custom_field`` for SKUs whose attribute search found only near misses.
+
+    Mercado Libre's search may be lenient (about case, say) where matching is exact: when the
+    ``seller_sku`` hits carry the SKU only in another spelling, an exact ``seller_custom_field``
+    holder may still exist, and the scan would find it. Searching for it too keeps both
+    strategies to one answer. Nothing is sent when every attribute hit matched exactly.
+    """
+    unsure = [
+        key
+        for key in keys
+        if not match_sku([items[i] for i in dict.fromkeys(found_by_key[key]) if i in items], key[1])
+    ]
+    if not unsure:
+        return
+    extra = await gather_bounded([_custom_field_ids(api, seller_id, key[1]) for key in unsure], concurrency)
+    for key, ids in zip(unsure, extra, strict=True):
+        found_by_key[key] = [*found_by_key[key], *ids]
+    await fetch_items(api, [i for ids in extra for i in ids if i != _TOO_MANY], items, missing)
+
+
 async def resolve_rows(
     api: SearchApi,
     seller_id: int,
@@ -412,6 +468,8 @@ async def resolve_rows(
     items: dict[str, Item] = {}
     missing: set[str] = set()
     found_by_key: dict[tuple[IdKind, str], list[str]] = {}
+    # SKUs the ``seller_sku`` search answered (the others needed the ``sku`` search already).
+    by_attribute: list[tuple[IdKind, str]] = []
     catalogue: dict[str, list[Item]] = {}
     if strategy is Strategy.SCAN:
         listed = await _catalogue_ids(api, seller_id, total or 0)
@@ -426,11 +484,16 @@ async def resolve_rows(
         results = await gather_bounded(
             [_search_key(api, seller_id, k[0], k[1]) for k in ordered], concurrency
         )
-        found_by_key = dict(zip(ordered, results, strict=True))
+        found_by_key = {key: ids for key, (ids, _) in zip(ordered, results, strict=True)}
+        by_attribute = [key for key, (_, via) in zip(ordered, results, strict=True) if via == "seller_sku"]
     # One multiget for the typed item IDs and everything the searches found (the scan fetched
     # its catalogue already; only typed IDs outside it, e.g. another seller's, remain).
-    found_ids = [i for ids in found_by_key.values() for i in ids if i != "…"]
+    found_ids = [i for ids in found_by_key.values() for i in ids if i != _TOO_MANY]
     await fetch_items(api, [*sorted(direct), *found_ids], items, missing)
+    if by_attribute:
+        await _search_custom_fields_too(
+            api, seller_id, by_attribute, found_by_key, items, missing, concurrency
+        )
     resolutions: dict[int, Resolution] = {}
     for row_number, ident in entries:
         res = Resolution(row_number=row_number, identifier=ident.value, kind=ident.kind)
@@ -450,7 +513,7 @@ async def resolve_rows(
             pool = catalogue.get(_fold(ident.value), [])
         else:
             ids = found_by_key.get((ident.kind, ident.value), [])
-            if "…" in ids:
+            if _TOO_MANY in ids:
                 res.codes.append(Code.SKU_AMBIGUOUS)
                 res.detail = f"{ident.value}: > 1000"
                 continue
@@ -459,9 +522,11 @@ async def resolve_rows(
             matches, not_found = match_user_product(pool, ident.value), Code.NOT_FOUND
         else:
             matches, not_found = match_sku(pool, ident.value), Code.SKU_NOT_FOUND
-        if not matches and strategy is Strategy.SEARCH and pool:
-            # Search found items the local match cannot place (e.g. a value only the search
-            # index knows): they are candidates for the whole item, never a variation guess.
-            matches = [SkuMatch(item.id, None, "search") for item in pool]
         _apply(res, matches, not_found)
+        if not matches and pool:
+            # The search (lenient about case or spacing) or the folded index found listings
+            # whose value is not exactly the one typed. Never resolved to: resolving one as a
+            # whole item could pause a listing whose variation carries the SKU, or another
+            # product whose SKU differs only in case. Named so the user can check.
+            res.detail = f"{ident.value} ≠ {'; '.join(near_misses(pool, ident.value))}"
     return ResolveOutcome(resolutions, items, missing, strategy, total)

@@ -58,6 +58,16 @@ class Takedown:
     site: str | None
     status_before: str | None
     done_at: dt.datetime
+    quantity_before: int | None = None
+    """A variation write: the variation's stock right before the tool zeroed it (from the intent)."""
+
+    @property
+    def unit(self) -> int | None:
+        """What the take-down took down: the listing (``None``) or one variation of it.
+
+        Each variation is taken down and restored on its own, possibly in different runs.
+        """
+        return self.variation_id if self.op is Op.ZERO_VARIATION else None
 
 
 def find_takedowns(states: Mapping[str, WriteState]) -> dict[str, list[Takedown]]:
@@ -86,16 +96,26 @@ def find_takedowns(states: Mapping[str, WriteState]) -> dict[str, list[Takedown]
                 site=intent.get("site"),
                 status_before=intent.get("status_before"),
                 done_at=dt.datetime.fromisoformat(str(state.outcome["at"])),
+                quantity_before=_int_or_none(intent.get("quantity_before")),
             )
         )
     latest: dict[str, list[Takedown]] = {}
     for item_id, writes in per_item.items():
-        last_run = max(writes, key=lambda w: w.done_at).run_id
-        chosen = [w for w in writes if w.run_id == last_run]
+        # The latest run per unit (the listing, or each variation): a variation zeroed on Monday
+        # stays restorable after another variation of the listing is zeroed on Thursday.
+        chosen = []
+        for unit in dict.fromkeys(w.unit for w in writes):
+            mine = [w for w in writes if w.unit == unit]
+            last_run = max(mine, key=lambda w: w.done_at).run_id
+            chosen += [w for w in mine if w.run_id == last_run]
         # The listing first, then its ad group (an ad on a paused listing cannot serve).
         chosen.sort(key=lambda w: (w.op is Op.PAUSE_AD, w.done_at))
         latest[item_id] = chosen
     return latest
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def row_item_id(row: InputRow, takedowns: Mapping[str, list[Takedown]]) -> str | None:
@@ -123,10 +143,11 @@ class RestorePlan:
     sites: dict[int, str] = field(default_factory=dict)
     status_before: dict[int, str] = field(default_factory=dict)
 
-    def counts(self) -> dict[str, int]:
-        """Writes per operation and refusals per code, for the confirmation prompt."""
+    def counts(self, *, writes: bool = True) -> dict[str, int]:
+        """Writes per operation (unless ``writes`` is false: the stage counts them against the
+        journal, see :func:`~mltakedown.engine.run.write_counts`) and refusals per code."""
         counts: dict[str, int] = {}
-        for job in self.jobs:
+        for job in self.jobs if writes else ():
             counts[job.write.op.value] = counts.get(job.write.op.value, 0) + 1
         for code, _ in self.refused.values():
             counts[code.name.lower()] = counts.get(code.name.lower(), 0) + 1
@@ -168,8 +189,14 @@ REVERSE_OP: Final = {
 """The restore write of each take-down write (a DELETE has none)."""
 
 
-def _restore_write_id(row: InputRow, takedown: Takedown, op: Op) -> str:
-    return write_id(f"restore:{takedown.write_id}", row.row_number, takedown.item_id, op.value)
+def _restore_write_id(takedown: Takedown, op: Op) -> str:
+    """The id of the write that undoes ``takedown``: one per take-down, whichever row asks.
+
+    Not tied to the row number: after a row is inserted above, or the restore is asked from
+    another row, a re-run must still find the earlier attempt. A relist leaves the old listing
+    closed, so without this the live state would invite a second relist (a duplicate listing).
+    """
+    return write_id(f"restore:{takedown.write_id}", 0, takedown.item_id, op.value)
 
 
 def _from_journal(row: InputRow, takedown: Takedown, states: Mapping[str, WriteState]) -> WriteJob | None:
@@ -177,7 +204,7 @@ def _from_journal(row: InputRow, takedown: Takedown, states: Mapping[str, WriteS
     op = REVERSE_OP.get(takedown.op)
     if op is None:
         return None
-    state = states.get(_restore_write_id(row, takedown, op))
+    state = states.get(_restore_write_id(takedown, op))
     if state is None:
         return None
     intent = state.intent
@@ -207,7 +234,7 @@ def _job(
     row: InputRow, takedown: Takedown, write: PlannedWrite, live: Mapping[str, Any] | None, **extra: Any
 ) -> WriteJob:
     return WriteJob(
-        write_id=_restore_write_id(row, takedown, write.op),
+        write_id=_restore_write_id(takedown, write.op),
         row_number=row.row_number,
         write=write,
         identifier=row.text("identifier"),
@@ -289,7 +316,12 @@ def _reverse_variation(
     row: InputRow, takedown: Takedown, live: Mapping[str, Any], snapshot: Snapshot | None, site: str
 ) -> WriteJob:
     item_id, variation_id = takedown.item_id, takedown.variation_id
-    wanted = snapshot.variation_quantity(variation_id) if snapshot and variation_id else None
+    # The stock right before this take-down, when the intent recorded it; else the item's first
+    # snapshot (which predates the tool's first write to the listing, perhaps by weeks: another
+    # variation's take-down may have been the first).
+    wanted = takedown.quantity_before
+    if wanted is None:
+        wanted = snapshot.variation_quantity(variation_id) if snapshot and variation_id else None
     if wanted is None:
         raise _Refusal(Code.RESTORE_NO_STOCK, f"{item_id} / {variation_id}: no stock figure in the snapshot")
     if wanted <= 0:

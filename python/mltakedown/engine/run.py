@@ -14,6 +14,7 @@ to the stage as ``calls``, so every API call lands in the Log sheet with its row
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import math
 import time
@@ -31,6 +32,7 @@ from mltakedown.engine.gates import row_result
 from mltakedown.engine.journal import (
     JOURNAL_NAME,
     JournalError,
+    RunLock,
     WriteState,
     open_run,
     read_journal,
@@ -105,19 +107,48 @@ def _summary(stage: str, outcomes: Sequence[Outcome], requests: int, seconds: fl
     return f"{stage}: {parts or 'no rows'}; {requests} requests in {seconds:.1f} s"
 
 
+def _log_calls(book: WorkbookPort, calls: CallLog) -> bool:
+    """Append the calls not yet in the Log sheet; whether there were any."""
+    entries = calls.drain()
+    if entries:
+        book.append_log(entries)
+    return bool(entries)
+
+
 def _refuse_all(
-    book: WorkbookPort, rows: Sequence[InputRow], code: Code, detail: str, frame: _Frame
+    book: WorkbookPort, rows: Sequence[InputRow], code: Code, detail: str, frame: _Frame, calls: CallLog
 ) -> StageReport:
-    """Every row gets ``code``; nothing is sent."""
+    """Every row gets ``code``; nothing is sent. The calls made to find out (``/users/me``) still
+    go to the Log sheet."""
     lang = book.language
     outcomes = [blocked_outcome(row.row_number, code, lang=lang, detail=detail) for row in rows]
     book.write_outcomes(outcomes, stage=frame.stage)
+    _log_calls(book, calls)
     book.save()
     return frame.report(outcomes, requests=0, message=f"{frame.stage}: nothing sent — {code.value}: {detail}")
 
 
-def _refuse_run(frame: _Frame, reason: str) -> StageReport:
-    """The run cannot start (locked, broken journal); the workbook is left as it is."""
+def _refuse_run(
+    frame: _Frame,
+    reason: str,
+    *,
+    book: WorkbookPort | None = None,
+    calls: CallLog | None = None,
+    journal_digest: str | None = None,
+) -> StageReport:
+    """The run cannot start (locked, broken journal, declined); the rows are left as they are.
+
+    With ``book`` and ``calls``, the reads already made still go to the Log sheet — but only
+    under the workbook's run lock and, when ``journal_digest`` is given, only if no run has
+    touched the journal since it was read: this stage loaded the workbook before the
+    confirmation, and saving that copy after another run saved its outcomes would erase them.
+    """
+    if book is not None and calls is not None:
+        folder = state_dir(book.path)
+        with contextlib.suppress(JournalError, OSError), RunLock(folder, run_id=frame.run_id):
+            current = read_journal(folder / JOURNAL_NAME).last_digest
+            if journal_digest in (None, current) and _log_calls(book, calls):
+                book.save()
     return frame.report([], requests=0, message=f"{frame.stage}: nothing sent — {reason}")
 
 
@@ -216,24 +247,40 @@ def execute_counts(
 ) -> dict[str, int]:
     """The counts the confirmation shows: writes per operation, rows per verdict, and — on a
     re-run — how many writes an earlier run already did or left to reconcile."""
-    counts: dict[str, int] = {}
-    for job in jobs:
-        counts[job.write.op.value] = counts.get(job.write.op.value, 0) + 1
+    counts = write_counts(jobs, states)
     for row in skipped_rows:
         key = row_result(row).value.lower()
         counts[key] = counts.get(key, 0) + 1
-    if states:
-        sorted_ids = triage([job.write_id for job in jobs], states)
-        if done := len(sorted_ids.done) + len(sorted_ids.verify):
-            counts["already_done"] = done
-        if sorted_ids.check:
-            counts["to_reconcile"] = len(sorted_ids.check)
     counts["rows"] = len(plan.rows)
     return counts
 
 
+def write_counts(jobs: Sequence[WriteJob], states: Mapping[str, WriteState] | None) -> dict[str, int]:
+    """Writes per operation that *will be sent*; writes an earlier run already did count as
+    ``already_done``, maybe-applied ones as ``to_reconcile`` (read first, sent only if needed).
+
+    The confirmation must not announce "2 pause" on a re-run that sends nothing.
+    """
+    sorted_ids = triage([job.write_id for job in jobs], states or {})
+    fresh = set(sorted_ids.write)
+    counts: dict[str, int] = {}
+    for job in jobs:
+        if job.write_id in fresh:
+            counts[job.write.op.value] = counts.get(job.write.op.value, 0) + 1
+    if done := len(sorted_ids.done) + len(sorted_ids.verify):
+        counts["already_done"] = done
+    if sorted_ids.check:
+        counts["to_reconcile"] = len(sorted_ids.check)
+    return counts
+
+
 async def _preflight(
-    book: WorkbookPort, api: EngineApi, rows: Sequence[InputRow], plan: Plan | None, frame: _Frame
+    book: WorkbookPort,
+    api: EngineApi,
+    rows: Sequence[InputRow],
+    plan: Plan | None,
+    frame: _Frame,
+    calls: CallLog,
 ) -> tuple[Plan, User] | StageReport:
     """The plan to run and the signed-in account, or the report of why nothing may be sent (every
     row then says why)."""
@@ -241,16 +288,16 @@ async def _preflight(
         try:
             plan = load_plan(plan_path(book.path))
         except FileNotFoundError:
-            return _refuse_all(book, rows, Code.NO_PLAN, "run Plan first", frame)
+            return _refuse_all(book, rows, Code.NO_PLAN, "run Plan first", frame, calls)
     if not is_current(plan, rows):
         detail = "the rows changed since the plan was made; run Plan again"
-        return _refuse_all(book, rows, Code.PLAN_STALE, detail, frame)
+        return _refuse_all(book, rows, Code.PLAN_STALE, detail, frame, calls)
     try:
         account = await _check_account(api, book, plan.seller_id)
     except MeliError as exc:
-        return _refuse_all(book, rows, *_api_refusal(exc), frame)
+        return _refuse_all(book, rows, *_api_refusal(exc), frame, calls)
     if account.problem:
-        return _refuse_all(book, rows, Code.ACCOUNT_MISMATCH, account.problem, frame)
+        return _refuse_all(book, rows, Code.ACCOUNT_MISMATCH, account.problem, frame, calls)
     return plan, account.me
 
 
@@ -300,6 +347,11 @@ async def _run_locked(
     try:
         with open_run(book.path, frame.run_id) as (journal, _lock):
             if not journal.log.chain_ok:
+                # The lock is held: the reads made so far can safely go to the Log sheet.
+                entries = calls.drain()
+                if entries:
+                    book.append_log(entries)
+                    book.save()
                 return _refuse_run(frame, _damaged(journal.log.problems))
             journal.append("run_start", run_id=frame.run_id, stage=frame.stage, writes=len(jobs), **start)
             snapshots = SnapshotStore(folder, frame.run_id)
@@ -319,6 +371,7 @@ async def _run_locked(
                 reconciled=runner.reconciled,
                 requests=calls.requests,
                 interrupted=repr(interrupted) if interrupted else None,
+                recovered_snapshot_runs=runner.recovered_runs,
             )
             return _Ran(runner, journal.log.states(), interrupted)
     except JournalError as exc:  # JournalLocked included
@@ -376,14 +429,16 @@ async def execute(
     calls.run_id = frame.run_id
     frame.base_requests = calls.requests
     rows = book.read_rows()
-    checked = await _preflight(book, api, rows, plan, frame)
+    checked = await _preflight(book, api, rows, plan, frame, calls)
     if isinstance(checked, StageReport):
         return checked
     plan, me = checked
     split = _split(plan)
-    earlier = read_journal(state_dir(book.path) / JOURNAL_NAME).states()
-    if not confirm(execute_counts(plan, split.jobs, split.quiet, earlier)):
-        return _refuse_run(frame, "cancelled at the confirmation")
+    journal = read_journal(state_dir(book.path) / JOURNAL_NAME)
+    if not confirm(execute_counts(plan, split.jobs, split.quiet, journal.states())):
+        return _refuse_run(
+            frame, "cancelled at the confirmation", book=book, calls=calls, journal_digest=journal.last_digest
+        )
     start: dict[str, object] = {
         "plan_id": plan.plan_id,
         "inputs_hash": plan.inputs_hash,
@@ -465,15 +520,19 @@ async def restore(
         with calls.scope(None, "restore-read"):
             live = await read_items(api, list(takedowns))
     except MeliError as exc:
-        return _refuse_all(book, rows, *_api_refusal(exc), frame)
+        return _refuse_all(book, rows, *_api_refusal(exc), frame, calls)
     if account.problem:
-        return _refuse_all(book, rows, Code.ACCOUNT_MISMATCH, account.problem, frame)
+        return _refuse_all(book, rows, Code.ACCOUNT_MISMATCH, account.problem, frame, calls)
     lang = book.language
     snapshots = SnapshotStore(folder, frame.run_id)
     when = now or dt.datetime.now(dt.UTC)
     plan = plan_restore(rows, takedowns, live, snapshots, states, now=when, lang=lang)
-    if not confirm(plan.counts()):
-        return _refuse_run(frame, "cancelled at the confirmation")
+    counts = write_counts(plan.jobs, states)
+    counts.update(plan.counts(writes=False))
+    if not confirm(counts):
+        return _refuse_run(
+            frame, "cancelled at the confirmation", book=book, calls=calls, journal_digest=log.last_digest
+        )
     ran = await _run_locked(
         book,
         api,

@@ -36,6 +36,12 @@ from mltakedown.engine.snapshots import SnapshotError, SnapshotStore
 from mltakedown.engine.writes import WriteJob, perform, read_items, variation_ids_of
 from mltakedown.meli.errors import MeliError
 
+VARIATION_OPS: Final = frozenset({Op.ZERO_VARIATION, Op.RESTORE_VARIATION})
+"""Writes that send the item's whole variation list (a variation left out is deleted)."""
+
+MAYBE_APPLIED: Final = frozenset({Code.NETWORK.value, Code.SERVER_ERROR.value})
+"""Failure codes that do not tell whether the write took effect (the answer was lost, or a 5xx)."""
+
 CONCURRENCY: Final = 8
 """Rows in flight at once. The rate limiter, not this, sets the pace; a few spare slots keep it busy
 while responses are on their way back."""
@@ -67,63 +73,67 @@ class WriteRunner:
         self.reconciled = 0
         self.not_sent: dict[str, str] = {}
         """Writes held back before their intent (write id → why), e.g. a snapshot that failed."""
+        self.recovered_runs: list[str] = []
+        """Runs that died before their write-back, whose snapshots this run put on the sheet."""
 
     async def run(self, jobs: Sequence[WriteJob]) -> dict[str, WriteState]:
         """Do every job that still needs doing; returns the journal state per write id."""
+        self._recover_sheet_rows()
         by_id = {job.write_id: job for job in jobs}
         sorted_ids = triage(list(by_id), self.journal.log.states())
         to_write = set(sorted_ids.write)
         if sorted_ids.check:
             to_write |= await self._reconcile([by_id[w] for w in sorted_ids.check])
-        await self._write_all([job for job in jobs if job.write_id in to_write])
+        writes = [job for job in jobs if job.write_id in to_write]
+        held = await self._refresh_variations([j for j in writes if j.write.op in VARIATION_OPS])
+        await self._write_all([job for job in writes if job.write_id not in held])
+        await self._recheck_lost([job for job in writes if job.write_id not in held])
         await self._verify(jobs)
         return self.journal.log.states()
+
+    def _recover_sheet_rows(self) -> None:
+        """Give the Snapshots sheet the rows of runs that died before writing the workbook back.
+
+        A run writes its snapshot files before each first write but the sheet only at its end;
+        after kill -9 the files exist and the sheet lacks them, and since an item is snapshotted
+        once ever, no later run would add them. A run counts as written back once its
+        ``run_end`` exists, or a later ``run_end`` lists it under ``recovered_snapshot_runs``.
+        """
+        finished: set[str] = {self.run_id}
+        for entry in self.journal.log.entries:
+            if entry.get("type") == "run_end":
+                finished.add(str(entry.get("run_id") or ""))
+                finished.update(str(r) for r in entry.get("recovered_snapshot_runs") or [])
+        for run_id, item_ids in sorted(self.snapshots.runs().items()):
+            if run_id in finished:
+                continue
+            for item_id in sorted(item_ids):
+                try:
+                    row = self.snapshots.sheet_row(item_id)
+                except (SnapshotError, OSError, ValueError):
+                    continue  # an altered or unreadable file is not put forward; verify-record flags it
+                if row is not None:
+                    self.snapshot_rows.append(row)
+            self.recovered_runs.append(run_id)
 
     # -- reconciliation -----------------------------------------------------------------------
 
     async def _reconcile(self, jobs: Sequence[WriteJob]) -> set[str]:
         """Read the live state of maybe-applied writes; returns the ids still to be sent."""
-        item_jobs = [j for j in jobs if j.write.op not in AD_OPS]
-        ad_jobs = [j for j in jobs if j.write.op in AD_OPS]
         to_write: set[str] = set()
         try:
-            with self.calls.scope(None, "reconcile"):
-                items = await self.read_items(
-                    [j.write.item_id for j in item_jobs if j.write.op is not Op.RELIST]
-                )
-                groups = await self.read_ad_groups(ad_jobs)
+            live = await self._read_live(jobs, "reconcile")
         except MeliError as exc:
             failure = classify(exc)
             for job in jobs:
                 self._record_failure(job, failure, note="the live state could not be read to reconcile")
             return to_write
         for job in jobs:
-            if job.write.op in AD_OPS:
-                seen = groups.get(job.write.ad_group_id or "")
-                found = seen is not None
-            else:
-                found, seen = items.get(job.write.item_id, (False, None))
+            found, seen = live.get(job.write_id, (False, None))
             verdict = judge(job.write, seen, found=found)
             if verdict.reached:
-                self.reconciled += 1
-                status = str((seen or {}).get("status") or "")
-                self._append(
-                    "outcome",
-                    job,
-                    ok=True,
-                    reconciled=True,
-                    code=Code.RECONCILED.value,
-                    item_id=job.write.item_id,
-                    status_before=job.status_before,
-                    status_after=status,
-                    message="already in the target state after an interrupted run; not sent again",
-                )
-                self._append(
-                    "verify",
-                    job,
-                    ok=True,
-                    source="reconcile",
-                    status_seen=status,
+                self._record_reconciled(
+                    job, seen, "already in the target state after an interrupted run; not sent again"
                 )
             elif verdict.uncertain:
                 self._record_failure(
@@ -140,6 +150,79 @@ class WriteRunner:
                     job.status_before = str(seen.get("status") or job.status_before or "")
                 to_write.add(job.write_id)
         return to_write
+
+    def _record_reconciled(self, job: WriteJob, seen: Mapping[str, Any] | None, message: str) -> None:
+        """The live state shows the write's effect: journal it as done (RECONCILED), never resend."""
+        self.reconciled += 1
+        status = str((seen or {}).get("status") or "")
+        self._append(
+            "outcome",
+            job,
+            ok=True,
+            reconciled=True,
+            code=Code.RECONCILED.value,
+            item_id=job.write.item_id,
+            status_before=job.status_before,
+            status_after=status,
+            message=message,
+        )
+        self._append("verify", job, ok=True, source="reconcile", status_seen=status)
+
+    async def _read_live(
+        self, jobs: Sequence[WriteJob], note: str
+    ) -> dict[str, tuple[bool, dict[str, Any] | None]]:
+        """The live object (item, or ad group for ad writes) of each job, by write id: (found, JSON).
+
+        A relist is not read (its effect is a new item the old one does not name). Raises
+        :class:`MeliError` when the reads fail.
+        """
+        item_jobs = [j for j in jobs if j.write.op not in AD_OPS and j.write.op is not Op.RELIST]
+        ad_jobs = [j for j in jobs if j.write.op in AD_OPS]
+        with self.calls.scope(None, note):
+            items = await self.read_items([j.write.item_id for j in item_jobs])
+            groups = await self.read_ad_groups(ad_jobs)
+        live: dict[str, tuple[bool, dict[str, Any] | None]] = {}
+        for job in jobs:
+            if job.write.op in AD_OPS:
+                group = groups.get(job.write.ad_group_id or "")
+                live[job.write_id] = (group is not None, group)
+            elif job.write.op is not Op.RELIST and job.write.item_id in items:
+                live[job.write_id] = items[job.write.item_id]
+        return live
+
+    async def _refresh_variations(self, jobs: Sequence[WriteJob]) -> set[str]:
+        """Read the items of variation writes just before sending them; returns the ids held back.
+
+        A variations PUT deletes every variation it leaves out, so the list it keeps must be the
+        item's *current* one: the seller may have added a variation since Pull (or since the
+        interrupted attempt whose intent a re-run rebuilds the job from). The fresh read is also
+        the snapshot's source, so the evidence shows the state right before the first write.
+        """
+        if not jobs:
+            return set()
+        held: set[str] = set()
+        try:
+            with self.calls.scope(None, "variations"):
+                items = await self.read_items([j.write.item_id for j in jobs])
+        except MeliError as exc:
+            for job in jobs:
+                why = f"the item's variations could not be read: {classify(exc).api_error}"
+                self.not_sent[job.write_id] = why
+                held.add(job.write_id)
+            return held
+        for job in jobs:
+            found, seen = items.get(job.write.item_id, (False, None))
+            current = variation_ids_of(job.write, None, _live_variation_ids(seen)) if found else []
+            if job.write.variation_id not in current:
+                where = "is no longer on the item" if found else "could not be read (item not found)"
+                self.not_sent[job.write_id] = f"variation {job.write.variation_id} {where}; pull again"
+                held.add(job.write_id)
+                continue
+            assert seen is not None
+            job.item = dict(seen)
+            job.variation_ids = current
+            job.status_before = str(seen.get("status") or job.status_before or "")
+        return held
 
     async def read_items(self, ids: Sequence[str]) -> dict[str, tuple[bool, dict[str, Any] | None]]:
         """See :func:`read_items`."""
@@ -182,7 +265,17 @@ class WriteRunner:
                     if not ok and job.is_item_write:
                         failed_rows.add(job.row_number)
 
-        await asyncio.gather(*(one_item(group) for group in items.values()))
+        tasks = [asyncio.ensure_future(one_item(group)) for group in items.values()]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            # gather() leaves the other tasks running when one fails: they would go on sending
+            # writes after the run has ended, its journal closed and its lock released. Stop
+            # them and wait until they have (an intent without outcome is reconciled next run).
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
     def _snapshot(self, job: WriteJob) -> str | None:
         """Take the item's first-ever snapshot if none exists; returns the snapshot file's name.
@@ -239,6 +332,9 @@ class WriteRunner:
                 status_before=job.status_before,
                 snapshot=snapshot,
                 source_write_id=job.source_write_id,
+                quantity_before=_variation_quantity(job.item, write.variation_id)
+                if write.op in VARIATION_OPS
+                else None,
             )
             self.sent += 1
             try:
@@ -283,6 +379,48 @@ class WriteRunner:
             request_id=failure.request_id,
             status_before=job.status_before,
         )
+
+    # -- lost answers ---------------------------------------------------------------------------
+
+    async def _recheck_lost(self, jobs: Sequence[WriteJob]) -> None:
+        """Read back this run's writes that failed after they may have been applied.
+
+        A dropped connection after the request left, or a 5xx, says nothing about whether
+        Mercado Libre applied the write. Reading the item settles it now rather than at the next
+        run: a write that took effect is journalled RECONCILED (and never sent again); one that
+        did not keeps its failure, with what the item shows recorded as a ``verify`` entry (a
+        DELETE whose close went through but whose delete did not leaves a closed listing, and
+        the row must say so). A relist is never judged from the old item (see :func:`judge`).
+        """
+        states = self.journal.log.states()
+        lost: list[WriteJob] = []
+        for job in jobs:
+            state = states.get(job.write_id)
+            outcome = state.outcome if state is not None else None
+            if outcome is None or outcome.get("ok") or outcome.get("run_id") != self.run_id:
+                continue
+            if job.write.op is Op.RELIST:
+                continue
+            if outcome.get("code") in MAYBE_APPLIED or job.write.op is Op.DELETE:
+                lost.append(job)
+        if not lost:
+            return
+        try:
+            live = await self._read_live(lost, "recheck")
+        except MeliError:
+            return  # the failures stand; the next run reconciles them (reconcile.Next.CHECK)
+        for job in lost:
+            if job.write_id not in live:
+                continue
+            found, seen = live[job.write_id]
+            if judge(job.write, seen, found=found).reached:
+                self._record_reconciled(
+                    job,
+                    seen,
+                    "the answer was lost, but Mercado Libre shows the write applied; not sent again",
+                )
+            else:
+                self._append_verify(job, False, seen, source="recheck")
 
     # -- verification -------------------------------------------------------------------------
 
@@ -337,3 +475,18 @@ class WriteRunner:
             sub_status_seen=None if seen is None else seen.get("sub_status"),
             variation_quantity_seen=variation_quantity,
         )
+
+
+def _live_variation_ids(item: Mapping[str, Any] | None) -> list[int]:
+    """The variation ids an item shows now (never the planned body's list, which may be stale)."""
+    variations = (item or {}).get("variations") or []
+    return [int(v["id"]) for v in variations if isinstance(v, Mapping) and v.get("id") is not None]
+
+
+def _variation_quantity(item: Mapping[str, Any] | None, variation_id: int | None) -> int | None:
+    """The variation's stock in ``item`` (read just before the write), ``None`` when not shown."""
+    for variation in (item or {}).get("variations") or []:
+        if isinstance(variation, Mapping) and variation.get("id") == variation_id:
+            quantity = variation.get("available_quantity")
+            return quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else None
+    return None

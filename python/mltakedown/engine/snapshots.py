@@ -191,6 +191,47 @@ class SnapshotStore:
         write_atomic(path, data)
         write_atomic(path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n".encode("ascii"))
         self._index[item_id] = path
+        return self._sheet_row(item, key, self.run_id, taken_at, digest, path, variation_id)
+
+    def runs(self) -> dict[str, list[str]]:
+        """The item ids of the stored (first) snapshots, by the run that took them."""
+        by_run: dict[str, list[str]] = {}
+        for item_id, path in self._index.items():
+            by_run.setdefault(path.parent.name, []).append(item_id)
+        return by_run
+
+    def sheet_row(self, item_id: str) -> SnapshotRow | None:
+        """The Snapshots-sheet row of a stored snapshot (checked), ``None`` when there is none.
+
+        For the snapshots of a run killed before it wrote the workbook back: the files are on
+        disk, and the sheet, the record people share, must show them too.
+        """
+        snapshot = self.load(item_id)
+        if snapshot is None:
+            return None
+        doc = json.loads(snapshot.path.read_bytes())
+        variation_id = doc.get("variation_id")
+        return self._sheet_row(
+            snapshot.item,
+            snapshot.key,
+            snapshot.run_id,
+            snapshot.taken_at,
+            snapshot.sha256,
+            snapshot.path,
+            variation_id if isinstance(variation_id, int) else None,
+        )
+
+    def _sheet_row(
+        self,
+        item: Mapping[str, Any],
+        key: Mapping[str, Any],
+        run_id: str,
+        taken_at: dt.datetime,
+        digest: str,
+        path: Path,
+        variation_id: int | None,
+    ) -> SnapshotRow:
+        item_id = str(item.get("id") or path.stem)
         raw = json.dumps(dict(item), ensure_ascii=False, sort_keys=True, default=str)
         if len(raw) > CELL_LIMIT:
             raw = raw[:CELL_LIMIT] + " …(cut; the full JSON is in the snapshot file)"
@@ -198,11 +239,11 @@ class SnapshotStore:
         price = item.get("price")
         quantity = item.get("available_quantity")
         if variation_id is not None:
-            for variation in key["variations"]:
+            for variation in key.get("variations") or []:
                 if variation.get("id") == variation_id:
                     quantity = variation.get("available_quantity")
         return SnapshotRow(
-            run_id=self.run_id,
+            run_id=run_id,
             taken_at=taken_at,
             item_id=item_id,
             variation_id=variation_id,

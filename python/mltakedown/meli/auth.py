@@ -11,7 +11,16 @@ The refresh token is single-use and rotates on every refresh (ml-api.md §1), so
   this process or another) finds a new access token there and uses it instead of spending
   the (now dead) old refresh token;
 * saves the rotated token set *before* handing out the new access token, so a crash can never
-  leave the only valid refresh token in memory.
+  leave the only valid refresh token in memory;
+* runs the locked refresh as its own task, shielded from the caller's cancellation: a caller
+  cancelled mid-refresh (a sibling failed in a ``TaskGroup``, a timeout) must not abandon a
+  refresh the server may already have answered, or the rotated refresh token is lost and the
+  account has to be logged in again.
+
+The token endpoint is retried on answers that prove nothing was spent (429, 503, connection not
+opened) and on ambiguous ones too (500/502/504, a lost answer): if the first attempt did spend
+the refresh token, its retry meets ``invalid_grant``, which is where giving up would have left
+the account anyway, and if it did not, the run goes on instead of failing every remaining row.
 
 :class:`StaticToken` wraps a token given directly (``MLTAKEDOWN_ACCESS_TOKEN``): it cannot
 refresh, so a 401 fails at once with :class:`~mltakedown.meli.errors.AuthenticationError`.
@@ -34,9 +43,10 @@ from urllib.parse import urlencode
 
 import httpx
 
-from mltakedown.meli.constants import DEFAULT_API_URL, TOKEN_EXPIRY_SKEW
-from mltakedown.meli.errors import APIConnectionError, TokenError, api_error_from_response
+from mltakedown.meli.constants import DEFAULT_API_URL, TOKEN_EXPIRY_SKEW, TOKEN_MAX_RETRIES
+from mltakedown.meli.errors import APIConnectionError, APIError, TokenError, api_error_from_response
 from mltakedown.meli.filelock import DEFAULT_LOCK_TIMEOUT, FileLock, lock_file_name
+from mltakedown.meli.retry import RetryPolicy, parse_retry_after, should_retry_transport
 from mltakedown.meli.tokens import FileTokenStore, TokenSet, TokenStore, config_dir
 from mltakedown.meli.transport import map_transport_errors
 
@@ -116,6 +126,10 @@ class OAuthApp:
     """Token endpoint host, used when no HTTP client is passed in."""
     auth_host: str | None = None
     """Override of the authorization host (e.g. an emulator)."""
+    retry: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy(max_retries=TOKEN_MAX_RETRIES), repr=False, compare=False
+    )
+    """How often and how patiently a failed token call is tried again."""
 
     def authorization_url(self, state: str, code_challenge: str) -> str:
         """The URL the seller opens to grant access (authorization code + PKCE S256)."""
@@ -171,25 +185,43 @@ class OAuthApp:
 
     async def _post_token(self, http: httpx.AsyncClient, form: dict[str, str]) -> TokenSet:
         grant = form["grant_type"]
-        try:
-            with map_transport_errors("POST", TOKEN_PATH):
-                # Parameters go in the form body, as ML recommends (never in the query string).
-                response = await http.post(TOKEN_PATH, data=form, headers={"accept": "application/json"})
-        except APIConnectionError as exc:
-            lost = (
-                " The answer was lost after sending; the old refresh token may be spent."
-                if exc.request_sent
-                else ""
-            )
-            raise TokenError(
-                f"{grant} request failed: {exc.message}.{lost}", code="token_endpoint_unreachable"
-            ) from exc
-        if response.is_error:
-            api_error = api_error_from_response(response)
-            raise TokenError(
-                f"{grant} refused: {api_error}. Re-authorise the account.",
-                code=api_error.error if api_error.error.startswith("invalid_") else "token_refused",
-            ) from api_error
+        retries = 0
+        lost_before = False  # an earlier attempt may have spent the code / refresh token
+        while True:
+            try:
+                with map_transport_errors("POST", TOKEN_PATH):
+                    # Parameters go in the form body, as ML recommends (never in the query string).
+                    response = await http.post(TOKEN_PATH, data=form, headers={"accept": "application/json"})
+            except APIConnectionError as exc:
+                lost_before = lost_before or exc.request_sent
+                if retries < self.retry.max_retries and should_retry_transport(exc, idempotent=True):
+                    retries += 1
+                    logger.warning("%s: %s, retry %d", grant, exc.code, retries)
+                    await asyncio.sleep(self.retry.backoff(retries))
+                    continue
+                lost = (
+                    " The answer was lost after sending; the old refresh token may be spent."
+                    if lost_before
+                    else ""
+                )
+                raise TokenError(
+                    f"{grant} request failed: {exc.message}.{lost}", code="token_endpoint_unreachable"
+                ) from exc
+            busy = response.status_code == 429 or response.status_code >= 500
+            if busy and retries < self.retry.max_retries:
+                retries += 1
+                lost_before = lost_before or response.status_code not in (429, 503)
+                delay = self.retry.delay(
+                    retries,
+                    status_code=response.status_code,
+                    retry_after=parse_retry_after(response.headers.get("retry-after")),
+                )
+                logger.warning("%s: HTTP %d, retry %d in %.2fs", grant, response.status_code, retries, delay)
+                await asyncio.sleep(delay)
+                continue
+            if response.is_error:
+                raise _token_refused(grant, api_error_from_response(response), lost_before=lost_before)
+            break
         try:
             payload: Any = response.json()
         except ValueError as exc:
@@ -197,6 +229,23 @@ class OAuthApp:
         if not isinstance(payload, dict):
             raise TokenError(f"{grant} answer is not a JSON object", code="invalid_token_response")
         return TokenSet.from_oauth(payload)
+
+
+def _token_refused(grant: str, api_error: APIError, *, lost_before: bool) -> TokenError:
+    """The :class:`TokenError` for a refused token call (its ``code`` is the API's ``invalid_*``)."""
+    transient = api_error.status_code == 429 or api_error.status_code >= 500
+    advice = "Try again later." if transient else "Re-authorise the account."
+    lost = (
+        " An earlier attempt got no usable answer and may have spent the token."
+        if lost_before and not transient
+        else ""
+    )
+    error = TokenError(
+        f"{grant} refused: {api_error}.{lost} {advice}",
+        code=api_error.error if api_error.error.startswith("invalid_") else "token_refused",
+    )
+    error.__cause__ = api_error
+    return error
 
 
 @runtime_checkable
@@ -288,6 +337,7 @@ class TokenManager:
         self._lock_dir = lock_dir
         self._lock_timeout_s = lock_timeout_s
         self._current: TokenSet | None = None
+        self._inflight: set[asyncio.Future[str]] = set()  # strong refs: the loop keeps only weak ones
         self.refresh_count = 0
         """How many refresh calls this manager made (for tests and diagnostics)."""
 
@@ -337,9 +387,25 @@ class TokenManager:
                 code="no_refresh",
                 alias=self.alias,
             )
+        # The refresh runs as its own task, shielded: if this caller is cancelled while the
+        # token call is in flight, the task still saves the rotated tokens (the server may have
+        # spent the old refresh token already) and then releases the locks.
+        task = asyncio.ensure_future(self._refresh_serialised(self.app, stale))
+        self._inflight.add(task)
+        task.add_done_callback(self._settled)
+        return await asyncio.shield(task)
+
+    def _settled(self, task: asyncio.Future[str]) -> None:
+        self._inflight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Retrieved here so a refresh whose caller went away is not reported as "never
+            # retrieved"; a caller still waiting gets the same exception from the shield.
+            logger.debug("refresh of %r failed: %s", self.alias, task.exception())
+
+    async def _refresh_serialised(self, app: OAuthApp, stale: str | None) -> str:
         # In-process tasks queue on the asyncio lock; other processes on the file lock.
         async with _alias_lock(self.alias), FileLock(self.lock_path(), timeout_s=self._lock_timeout_s):
-            return await self._refresh_locked(self.app, stale)
+            return await self._refresh_locked(app, stale)
 
     async def _refresh_locked(self, app: OAuthApp, stale: str | None) -> str:
         """Re-read the store, refresh unless someone else just did, save: under both locks."""

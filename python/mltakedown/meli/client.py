@@ -8,6 +8,7 @@ application's budget. Writes are single ``PUT``/``POST`` calls returning the upd
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
@@ -27,10 +28,12 @@ from mltakedown.meli.constants import (
     MULTIGET_MAX_IDS,
     ORDERS_PAGE_LIMIT,
     QUESTIONS_PAGE_LIMIT,
+    SCAN_MAX_RESTARTS,
     SEARCH_OFFSET_CAP,
     SEARCH_PAGE_LIMIT,
 )
 from mltakedown.meli.errors import (
+    BadRequestError,
     InvalidResponseError,
     NotFoundError,
     SearchLimitError,
@@ -53,6 +56,8 @@ from mltakedown.meli.retry import RetryPolicy
 from mltakedown.meli.transport import HttpTransport
 
 __all__ = ["MeliClient"]
+
+logger = logging.getLogger("mltakedown.meli")
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 T = TypeVar("T")
@@ -239,9 +244,12 @@ class MeliClient:
         if not isinstance(data, list):
             raise invalid_response(response, "multiget answer is not a list")
         request_id = response.headers.get("x-request-id")
+        # An entry that names no id (a classic error entry) can only be placed by its position,
+        # and positions mean something only when the answer has exactly one entry per id asked.
+        positional = len(data) == len(chunk)
         found: dict[str, ItemResult] = {}
         for position, entry in enumerate(data):
-            result = self._multiget_entry(entry, chunk, position, request_id)
+            result = self._multiget_entry(entry, chunk, position if positional else None, request_id)
             if result is not None:
                 found.setdefault(result.id, result)
         results: list[ItemResult] = []
@@ -261,8 +269,13 @@ class MeliClient:
         return results
 
     def _multiget_entry(
-        self, entry: Any, chunk: list[str], position: int, request_id: str | None
+        self, entry: Any, chunk: list[str], position: int | None, request_id: str | None
     ) -> ItemResult | None:
+        """One answer entry as the result of the id it belongs to (None when it fits no id).
+
+        An item body is only ever filed under the id it carries: data of one listing filed
+        under another's id could make the plan write to the wrong listing.
+        """
         if not isinstance(entry, dict):
             return None
         # Classic shape: {"code", "body"}; announced /items/bulk shape: {"status_code", "id", "body"}.
@@ -270,10 +283,25 @@ class MeliClient:
         code = _status_code(raw_code)
         body = entry.get("body")
         body_id = body.get("id") if isinstance(body, dict) else None
-        item_id = next(
-            (c for c in (entry.get("id"), body_id) if isinstance(c, str) and c in chunk),
-            chunk[position] if position < len(chunk) else None,
-        )
+        named = [c for c in (entry.get("id"), body_id) if isinstance(c, str) and c]
+        at_position = chunk[position] if position is not None and position < len(chunk) else None
+        if named:
+            item_id = named[0] if named[0] in chunk else None
+            if item_id is None or any(n != item_id for n in named):
+                # The entry speaks of an item we did not ask for (or of two items at once).
+                if at_position is None:
+                    return None
+                mismatch = InvalidResponseError(
+                    f"the multiget answer for {at_position} names {' and '.join(dict.fromkeys(named))}",
+                    status_code=200,
+                    error="mismatched_multiget_entry",
+                    method="GET",
+                    path=f"/items/{at_position}",
+                    request_id=request_id,
+                )
+                return ItemResult(id=at_position, code=0, item=None, error=mismatch)
+        else:
+            item_id = at_position
         if item_id is None:
             return None
         path = f"/items/{item_id}"
@@ -366,16 +394,31 @@ class MeliClient:
         caller that fetches each page's items while the next page is requested overlaps the
         two instead of waiting for the whole scan. Ids already yielded are not yielded again;
         an empty page ends the scan without being yielded. Stops when the scroll id is null or
-        a page is empty.
+        a page is empty. A refused scroll id (expired, or spent by a retried page) starts the
+        scan over, at most ``SCAN_MAX_RESTARTS`` times, without yielding an id twice.
         """
         base = {**_filters(filters), "search_type": "scan", "limit": SEARCH_PAGE_LIMIT}
         seen: set[str] = set()
         scroll_id: str | None = None
+        restarts = 0
         while True:
             params: dict[str, str | int] = dict(base)
             if scroll_id:
                 params["scroll_id"] = scroll_id
-            page, _ = await self._search_page(seller_id, params)
+            try:
+                page, _ = await self._search_page(seller_id, params)
+            except BadRequestError:
+                # A scroll id lives 5 minutes and dies once used: a slow consumer, or a page
+                # whose answer was lost and retried, meets a refused scroll id. Start the scan
+                # over; ids already yielded are skipped, so the caller still sees each id once.
+                if not scroll_id or restarts >= SCAN_MAX_RESTARTS:
+                    raise
+                restarts += 1
+                logger.warning(
+                    "scan of seller %s: scroll id refused, starting over (%d)", seller_id, restarts
+                )
+                scroll_id = None
+                continue
             results = self._results(page)
             fresh = [i for i in dict.fromkeys(results) if i not in seen]
             seen.update(fresh)

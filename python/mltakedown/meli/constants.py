@@ -34,6 +34,9 @@ MAX_RETRY_DELAY: Final = 8.0
 MAX_RETRY_AFTER: Final = 60.0
 """Cap on a server-sent ``Retry-After`` so a hostile or broken header cannot stall a run."""
 
+TOKEN_MAX_RETRIES: Final = 2
+"""Retries of a token call (refresh, code exchange) after a 429, a 5xx or a transport failure."""
+
 TOKEN_EXPIRY_SKEW: Final = 60.0
 """Refresh an access token this many seconds before its ``expires_at``."""
 
@@ -45,6 +48,10 @@ SEARCH_PAGE_LIMIT: Final = 100
 
 SEARCH_OFFSET_CAP: Final = 1000
 """Offset paging only reaches the first 1000 results; beyond that use ``search_type=scan``."""
+
+SCAN_MAX_RESTARTS: Final = 2
+"""How often a scan starts over when its scroll id is refused (expired after 5 minutes, or
+spent by an attempt whose answer was lost)."""
 
 ORDERS_PAGE_LIMIT: Final = 50
 """Page size of ``/orders/search`` (its documented default)."""

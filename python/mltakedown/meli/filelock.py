@@ -25,6 +25,8 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -59,7 +61,7 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-__all__ = ["DEFAULT_LOCK_TIMEOUT", "FileLock", "lock_file_name"]
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "FileLock", "hold_file_lock", "lock_file_name"]
 
 DEFAULT_LOCK_TIMEOUT = 120.0
 """Seconds to wait for another process's refresh: far above one token call (30 s timeout)."""
@@ -177,3 +179,35 @@ class FileLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+@contextmanager
+def hold_file_lock(
+    path: Path, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT, poll_s: float = DEFAULT_POLL
+) -> Iterator[None]:
+    """Synchronously hold an exclusive OS lock on ``path`` for a short critical section.
+
+    For read-modify-write cycles of small shared files (the token file holds every alias, so
+    two processes saving different aliases at once would otherwise drop one of the saves).
+    Blocks the calling thread; keep the section short.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise TokenError(f"cannot open the lock file {path}: {exc}", code="token_lock_error") from exc
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                raise TokenError(
+                    f"another process has held {path} for over {timeout_s:g} s; try again",
+                    code="token_lock_timeout",
+                )
+            time.sleep(poll_s)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)

@@ -11,11 +11,17 @@ the pause re-queue behind it.
 
 Reservation and bookkeeping are synchronous (no ``await`` between reading and updating the
 state), so the limiter needs no asyncio lock and is not tied to one event loop.
+
+A caller cancelled while it waits for its slot (a ``TaskGroup`` cancelling the siblings of a
+failed multiget, a run stopped by the user) gives the slot back: the next caller takes the
+earliest such unused slot instead of queueing behind it, so a hundred cancelled waiters do not
+leave a twenty-second hole in which nobody may call. Reusing a slot keeps the spacing exact.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import math
 import threading
 import time
@@ -56,6 +62,7 @@ class RateLimiter:
         self._tat = clock()  # theoretical arrival time of the next request
         self._paused_until = 0.0
         self._pause_epoch = 0
+        self._unused: list[float] = []  # heap of future start slots given back by cancelled waiters
         self.acquired = 0
         """How many start slots were handed out (for benchmarks and tests)."""
 
@@ -71,22 +78,35 @@ class RateLimiter:
         self._rate = rate
         self._interval = 0.0 if math.isinf(rate) else 1.0 / rate
 
-    def _reserve(self) -> float:
-        """Claim the next start slot; return how long to wait for it."""
+    def _reserve(self) -> tuple[float, float]:
+        """Claim the next start slot; return (its start, how long to wait for it)."""
         now = self._clock()
+        while self._unused:
+            start = heapq.heappop(self._unused)
+            if start >= now:  # a slot given back and still ahead: take it over as it is
+                return start, start - now
         # GCRA: a request may start once ``tat - (burst - 1) * interval`` has passed.
         tat = max(self._tat, now)
         start = max(now, tat - (self._burst - 1) * self._interval, self._paused_until)
         self._tat = max(tat, start) + self._interval
-        return start - now
+        return start, start - now
+
+    def _give_back(self, start: float, epoch: int) -> None:
+        """A cancelled waiter's slot becomes free for the next caller (unless a pause voided it)."""
+        if epoch == self._pause_epoch and start > self._clock():
+            heapq.heappush(self._unused, start)
 
     async def acquire(self) -> None:
         """Wait until this caller may send one request."""
         while True:
             epoch = self._pause_epoch
-            delay = self._reserve()
+            start, delay = self._reserve()
             if delay > 0:
-                await self._sleep(delay)
+                try:
+                    await self._sleep(delay)
+                except asyncio.CancelledError:
+                    self._give_back(start, epoch)
+                    raise
             # A 429 seen by another caller while we slept moves everybody behind the pause.
             if epoch == self._pause_epoch or self._clock() >= self._paused_until:
                 self.acquired += 1
@@ -100,6 +120,7 @@ class RateLimiter:
         if until > self._paused_until:
             self._paused_until = until
             self._pause_epoch += 1
+            self._unused.clear()  # slots before the end of the pause are void
             # Restart the schedule at the end of the pause so callers resume at the steady rate.
             self._tat = max(self._tat, until)
 

@@ -4,6 +4,12 @@ Every attempt (first try, retries, the retry after a token refresh) passes throu
 :class:`~mltakedown.meli.ratelimit.RateLimiter` and is reported to ``on_call``. A 429 pauses
 the limiter for everyone (``Retry-After`` or the backoff), while 5xx and 409 back off only the
 call that saw them.
+
+A write whose attempt may have been applied (a 500/502/504 answer, or a transport failure after
+sending) and whose retry is then refused with a 4xx (typically "Cannot update item
+[status:closed]" because the first close did go through) raises the *first*, ambiguous failure,
+with the refusal in its message: the write's effect is unknown, so the engine must read the item
+back rather than record a final failure for a listing that did come down.
 """
 
 from __future__ import annotations
@@ -24,11 +30,18 @@ from mltakedown.meli.errors import (
     APIConnectionError,
     APIError,
     InvalidResponseError,
+    MeliError,
     TokenError,
     api_error_from_response,
 )
 from mltakedown.meli.ratelimit import RateLimiter
-from mltakedown.meli.retry import RetryPolicy, parse_retry_after, should_retry_status, should_retry_transport
+from mltakedown.meli.retry import (
+    RetryPolicy,
+    may_have_been_applied,
+    parse_retry_after,
+    should_retry_status,
+    should_retry_transport,
+)
 from mltakedown.meli.transport import HttpTransport
 
 __all__ = ["Requester"]
@@ -37,6 +50,8 @@ logger = logging.getLogger("mltakedown.meli")
 
 Sleep = Callable[[float], Awaitable[None]]
 QueryParams = Mapping[str, str | int]
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class Requester:
@@ -91,9 +106,12 @@ class Requester:
         """
         if idempotent is None:
             idempotent = method.upper() != "POST"
+        is_write = method.upper() in WRITE_METHODS
         attempt = 0
         retries = 0
         refreshed = False
+        # The first failure after which this write may already have been applied.
+        ambiguous: MeliError | None = None
         while True:
             attempt += 1
             await self.limiter.acquire()
@@ -113,6 +131,8 @@ class Requester:
                 response = await self.transport.send(request)
             except APIConnectionError as exc:
                 self._report(record(None, None, exc.code))
+                if is_write and exc.request_sent and ambiguous is None:
+                    ambiguous = exc
                 if retries < self.retry.max_retries and should_retry_transport(exc, idempotent=idempotent):
                     retries += 1
                     logger.warning("%s %s: %s, retry %d", method, request.url.path, exc.code, retries)
@@ -127,6 +147,8 @@ class Requester:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             error = api_error_from_response(response, retry_after=retry_after)
             self._report(record(response.status_code, request_id, error.error))
+            if is_write and ambiguous is None and may_have_been_applied(response.status_code):
+                ambiguous = error
             if response.status_code == 401:
                 if self.tokens is not None and self.tokens.can_refresh and not refreshed:
                     refreshed = True
@@ -138,7 +160,8 @@ class Requester:
                     else " (the access token cannot be refreshed: it was given directly)"
                 )
                 raise error
-            if should_retry_status(response.status_code) and retries < self.retry.max_retries:
+            retryable = should_retry_status(response.status_code, idempotent=idempotent)
+            if retryable and retries < self.retry.max_retries:
                 retries += 1
                 delay = self.retry.delay(retries, status_code=response.status_code, retry_after=retry_after)
                 logger.warning(
@@ -155,6 +178,8 @@ class Requester:
                 else:
                     await self._sleep(delay)
                 continue
+            if ambiguous is not None and ambiguous is not error and not retryable:
+                raise _still_ambiguous(ambiguous, error) from error
             raise error
 
     @staticmethod
@@ -194,6 +219,25 @@ class Requester:
             method, path, params=params, json=json, headers=headers, idempotent=idempotent
         )
         return decode_json(response), response
+
+
+def _still_ambiguous(ambiguous: MeliError, refusal: APIError) -> MeliError:
+    """The earlier maybe-applied failure, noting the refusal its retry met.
+
+    A refusal after a lost answer usually *confirms* the first attempt (closing a closed item is
+    refused), so the call must not look like a final, clean failure.
+    """
+    logger.warning(
+        "%s %s: retry refused (%s) after an attempt that may have been applied",
+        refusal.method,
+        refusal.path,
+        refusal.error,
+    )
+    ambiguous.message = (
+        f"{ambiguous.message}; that attempt may have been applied: its retry was refused with "
+        f"HTTP {refusal.status_code} [{refusal.error}] {refusal.message}"
+    )
+    return ambiguous
 
 
 def decode_json(response: httpx.Response) -> Any:

@@ -8,6 +8,10 @@ Policy (ml-api.md §0.11, §7):
 
 * 429, 409 and 5xx are retried with exponential backoff and jitter, honouring ``Retry-After``
   (seconds or an HTTP date), capped at ``MAX_RETRY_AFTER``.
+* Except for a non-idempotent request (a POST such as relist): there a 500, 502 or 504 may come
+  from a gateway that gave up while the backend went on and applied the request (the sandbox's
+  "ghost writes" emulate this), so retrying could create a second listing. Only 409, 429 and 503
+  (refused before any work) are retried for those; the rest is raised for the engine to reconcile.
 * Other 4xx are never retried: repeating a refused write cannot change the answer.
 * Transport failures where the request never left (connect errors, pool timeouts) are always
   retried. Failures after the request was sent (dropped connection, read timeout) are retried
@@ -34,6 +38,7 @@ from mltakedown.meli.errors import APIConnectionError
 __all__ = [
     "RetryPolicy",
     "add_jitter",
+    "may_have_been_applied",
     "parse_retry_after",
     "should_retry_status",
     "should_retry_transport",
@@ -41,10 +46,26 @@ __all__ = [
 
 RETRY_STATUSES = frozenset({409, 429})
 
+UNPROCESSED_SERVER_STATUSES = frozenset({503})
+"""5xx answers that mean the request was refused before any work was done."""
 
-def should_retry_status(status_code: int) -> bool:
-    """True for the statuses worth another attempt: 409, 429 and every 5xx."""
-    return status_code in RETRY_STATUSES or status_code >= 500
+
+def should_retry_status(status_code: int, *, idempotent: bool = True) -> bool:
+    """True for the statuses worth another attempt: 409, 429 and every 5xx.
+
+    For a non-idempotent request only the answers that prove nothing happened qualify: 409,
+    429 and 503. A 500/502/504 may have been applied behind the gateway.
+    """
+    if status_code in RETRY_STATUSES:
+        return True
+    if status_code >= 500:
+        return idempotent or status_code in UNPROCESSED_SERVER_STATUSES
+    return False
+
+
+def may_have_been_applied(status_code: int) -> bool:
+    """True for error statuses after which a write's effect is unknown (5xx other than 503)."""
+    return status_code >= 500 and status_code not in UNPROCESSED_SERVER_STATUSES
 
 
 def should_retry_transport(error: APIConnectionError, *, idempotent: bool) -> bool:

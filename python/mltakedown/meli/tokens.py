@@ -19,6 +19,7 @@ import platformdirs
 
 from mltakedown.fileio import write_atomic
 from mltakedown.meli.errors import TokenError
+from mltakedown.meli.filelock import hold_file_lock
 
 __all__ = [
     "FileTokenStore",
@@ -137,10 +138,21 @@ def config_dir() -> Path:
 
 
 class FileTokenStore:
-    """All aliases in one JSON file with mode 0600, replaced atomically on every save."""
+    """All aliases in one JSON file with mode 0600, replaced atomically on every save.
+
+    Readers need no lock (a save renames a complete file into place), but a save or delete is a
+    read-modify-write of the whole file, so it runs under an OS lock on a sibling ``.lock`` file:
+    otherwise Excel's Python refreshing one account while the CLI refreshes (or logs in) another
+    could write back a copy without the other's rotated refresh token, whose old one is spent.
+    """
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or (config_dir() / TOKEN_FILE_NAME)
+
+    @property
+    def lock_path(self) -> Path:
+        """The file whose OS lock serialises writers of :attr:`path`."""
+        return self.path.with_name(f"{self.path.name}.lock")
 
     def __repr__(self) -> str:
         return f"FileTokenStore({str(self.path)!r})"
@@ -175,15 +187,17 @@ class FileTokenStore:
 
     def save(self, alias: str, tokens: TokenSet) -> None:
         """Replace the tokens of ``alias`` (fsync'd before returning)."""
-        data = self._read()
-        data[alias] = tokens.to_dict()
-        self._write(data)
+        with hold_file_lock(self.lock_path):
+            data = self._read()
+            data[alias] = tokens.to_dict()
+            self._write(data)
 
     def delete(self, alias: str) -> None:
         """Forget ``alias``."""
-        data = self._read()
-        if data.pop(alias, None) is not None:
-            self._write(data)
+        with hold_file_lock(self.lock_path):
+            data = self._read()
+            if data.pop(alias, None) is not None:
+                self._write(data)
 
     def aliases(self) -> list[str]:
         """Every stored alias, sorted."""

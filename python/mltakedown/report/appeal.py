@@ -29,6 +29,7 @@ from mltakedown.engine.snapshots import (
     load_snapshot,
 )
 from mltakedown.report.collect import sku_from_item
+from mltakedown.report.confirmation import localised_message
 from mltakedown.report.document import Document, Field, Section
 from mltakedown.report.fonts import FontFile
 from mltakedown.report.model import ReportRow, RunRecord
@@ -163,7 +164,7 @@ def build_appeal_pack(
             Field(t.get("labels.reason"), reason_label(row.reason, t.language) or na),
             Field(t.get("labels.row"), str(row.row)),
             Field(t.get("labels.code"), row.code or na),
-            Field(t.get("labels.message"), row.message or na),
+            Field(t.get("labels.message"), localised_message(row, t.language) or na),
         ],
     )
     moderation = Section(

@@ -22,12 +22,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+from mltakedown import codes
 from mltakedown.book.ports import Result
+from mltakedown.codes import Code, normalise_language
+from mltakedown.engine.actions import Action, parse_action
 from mltakedown.engine.journal import JOURNAL_NAME, JournalLog, WriteState, read_journal, state_dir
+from mltakedown.engine.meanings import PLATFORM_SUB_STATUSES
 from mltakedown.engine.model import LiveRow
 from mltakedown.engine.plan import load_plan, plan_path
 from mltakedown.engine.snapshots import SnapshotError, SnapshotStore, load_snapshot
-from mltakedown.report.model import ReportRow, RunRecord
+from mltakedown.report.model import DONE_RESULTS, ReportRow, RunRecord
 from mltakedown.report.workbook_read import SheetRow, read_workbook_record
 
 _ITEM_ID = re.compile(r"^[A-Z]{3}\d{6,}$")
@@ -82,10 +86,20 @@ def _split_ids(text: str) -> list[str]:
 
 
 def _sub_status(text: str) -> list[str]:
-    # The cell may hold the raw values or the raw values with their meaning: keep the raw tokens.
-    return re.findall(
-        r"\b[a-z]+(?:_[a-z]+)+\b|\b(?:held|warning|forbidden|suspended|banned|freezed|deleted)\b", text
-    )
+    """The raw sub-status values of a Sub-status cell.
+
+    Pull writes ``"held, warning: <meaning>"`` when the item has sub-statuses and the status's
+    meaning alone (``"active"``, ``"activa"``…) when it has none: only the part before the colon
+    holds raw values, and the meaning text may repeat them (``held: … (held for manual review)``).
+    """
+    head, sep, _meaning = text.partition(":")
+    tokens = [token.strip() for token in head.split(",")]
+    raw = [t for t in tokens if re.fullmatch(r"[a-z]+(?:_[a-z]+)*", t)]
+    if not sep:
+        # No meaning after the values: a bare list (typed or older files), or a status's meaning
+        # ("active") that is no sub-status. Keep only what cannot be a plain status word.
+        raw = [t for t in raw if "_" in t or t in PLATFORM_SUB_STATUSES]
+    return list(dict.fromkeys(raw))
 
 
 def sku_from_item(item: dict[str, Any], variation_id: int | None) -> str:
@@ -117,17 +131,61 @@ def _live_rows(workbook: Path) -> dict[int, LiveRow]:
     return {row.row_number: row.live for row in plan.rows if row.live is not None}
 
 
+def run_family(log: JournalLog, chosen: str) -> set[str]:
+    """The reported run and the earlier runs whose writes it carries on.
+
+    A re-run after a crash (or a second Execute of the same plan) does not write again what an
+    earlier run did: it reconciles or skips those writes, and the rows it writes back show the
+    earlier run's outcomes. So a run's writes are its own plus those of earlier runs of the same
+    stage and plan (Execute records ``plan_id``), or, without a plan id (Restore), of the
+    interrupted runs of the same stage right before it.
+    """
+    starts = log.runs()
+    index = next((i for i, e in enumerate(starts) if e.get("run_id") == chosen), None)
+    if index is None:
+        return {chosen}
+    stage, plan = starts[index].get("stage"), starts[index].get("plan_id")
+    ends = {e.get("run_id"): e for e in log.entries if e.get("type") == "run_end"}
+    family, contiguous = {chosen}, True
+    for earlier in reversed(starts[:index]):
+        run_id = str(earlier.get("run_id") or "")
+        same_stage = earlier.get("stage") == stage
+        end = ends.get(run_id)
+        interrupted = end is None or bool(end.get("interrupted"))
+        if same_stage and ((plan and earlier.get("plan_id") == plan) or (contiguous and interrupted)):
+            family.add(run_id)
+        else:
+            contiguous = False
+    return family
+
+
+def _state_run(state: WriteState) -> str:
+    """The run that last acted on a write: its outcome's, else (in flight) its intent's."""
+    entry = state.outcome if state.outcome is not None else state.intent
+    return str(entry.get("run_id") or "")
+
+
+def _claims_done(row: ReportRow) -> bool:
+    return row.result in DONE_RESULTS and bool(row.done_at_utc or row.status_after or row.new_item_id)
+
+
 class _RowBuilder:
-    def __init__(self, workbook: Path, run_id: str, states: list[WriteState]) -> None:
+    def __init__(
+        self, workbook: Path, run_id: str, states: list[WriteState], family: set[str], lang: str
+    ) -> None:
         self.folder = state_dir(workbook)
         self.run_id = run_id
+        self.lang = lang
         self.store = SnapshotStore(self.folder, run_id)
         self.live = _live_rows(workbook)
         self.by_row: dict[int, list[WriteState]] = {}
         for state in states:
             row = state.intent.get("row")
-            if isinstance(row, int):
+            if isinstance(row, int) and _state_run(state) in family:
                 self.by_row.setdefault(row, []).append(state)
+        for row_states in self.by_row.values():
+            # The listing's write first; an ad write rides along with it.
+            row_states.sort(key=lambda s: str(s.intent.get("op") or "") in _AD_OPS)
 
     def build(self, sheet_row: SheetRow) -> ReportRow:
         text = sheet_row.text
@@ -170,9 +228,8 @@ class _RowBuilder:
         """What this run did to the row's listing, from the journal's writes (the Action cell may
         have been changed since, e.g. to RESTORE); the cell stays when the run wrote nothing."""
         for state in self.by_row.get(row.row, []):
-            ran_here = self.run_id in ((state.outcome or {}).get("run_id"), state.intent.get("run_id"))
             action = _OP_ACTIONS.get(str(state.intent.get("op") or ""))
-            if not ran_here or action is None:
+            if action is None:
                 continue
             if action == "ZERO_VARIATION" and row.action in _STOP_ACTIONS:
                 # The cell's stop action is kept: the confirmation itself says "variation stock
@@ -181,25 +238,85 @@ class _RowBuilder:
             row.action = action
             return
 
+    def _describe(self, code: str, detail: str, fallback: str) -> str:
+        try:
+            known = Code(code)
+        except ValueError:
+            return fallback or (f"{code}: {detail}" if detail else code)
+        return codes.describe_or_raw(known, self.lang, detail, fallbacks=("en",))[0]
+
     def _journal(self, row: ReportRow) -> None:
-        states = [s for s in self.by_row.get(row.row, []) if (s.outcome or {}).get("run_id") == self.run_id]
-        states.sort(key=lambda s: str(s.intent.get("op") or "") in _AD_OPS)  # the listing's write first
-        for state in states:
-            outcome = state.outcome or {}
-            request_id = str(outcome.get("request_id") or "")
-            if request_id and request_id not in row.request_ids:
-                row.request_ids.append(request_id)
-        item_states = [s for s in states if str(s.intent.get("op") or "") not in _AD_OPS]
-        if not item_states:
+        """The row's facts as this run's journal recorded them, over whatever the cells show.
+
+        The cells are rewritten by every later run (a Restore rewrites the rows it restores), so
+        the status before and after, the time, the request IDs and the result of the reported
+        run come from its journal entries. A row the cells show as done with no write of this
+        run behind it is not reported as done.
+        """
+        states = self.by_row.get(row.row, [])
+        if not states:
+            if _claims_done(row):
+                shown = " ".join(part for part in (row.result.value if row.result else "", row.code) if part)
+                row.message = (
+                    f"the journal records no write for this row in run {self.run_id}; "
+                    f"the sheet's {shown} is not this run's"
+                )
+                row.result, row.code = None, ""
+                row.status_after = row.verified_status = row.new_item_id = ""
+                row.done_at_utc, row.request_ids = None, []
             return
-        main = item_states[0]
-        outcome = main.outcome or {}
+        row.request_ids = list(
+            dict.fromkeys(
+                str(s.outcome.get("request_id"))
+                for s in states
+                if s.outcome is not None and s.outcome.get("request_id")
+            )
+        )
+        item_states = [s for s in states if str(s.intent.get("op") or "") not in _AD_OPS]
+        main = item_states[0] if item_states else states[0]
+        intent, outcome = main.intent, main.outcome or {}
+        row.item_id = str(intent.get("item_id") or row.item_id)
+        variation = intent.get("variation_id")
+        if isinstance(variation, int):
+            row.variation_id = variation
+        row.status_before = str(intent.get("status_before") or row.status_before)
+        row.status_after = row.verified_status = row.new_item_id = ""
+        row.done_at_utc = None
         if outcome.get("ok"):
-            row.status_after = str(outcome.get("status_after") or row.status_after)
-            row.done_at_utc = _time(outcome.get("at")) or row.done_at_utc
+            row.status_after = str(outcome.get("status_after") or "")
+            row.done_at_utc = _time(outcome.get("at"))
+            row.new_item_id = str(outcome.get("new_item_id") or "")
             if main.verify is not None and main.verify.get("status_seen"):
                 row.verified_status = str(main.verify["status_seen"])
-        row.item_id = row.item_id or str(main.intent.get("item_id") or "")
+        self._verdict(row, states, main)
+
+    def _verdict(self, row: ReportRow, states: list[WriteState], main: WriteState) -> None:
+        """Result, code and message of the row from its writes (as the engine's row outcome)."""
+        failed = next((s for s in states if s.outcome is not None and not s.outcome.get("ok")), None)
+        row.api_error = ""
+        if failed is not None and failed.outcome is not None:
+            code = str(failed.outcome.get("code") or Code.SERVER_ERROR.value)
+            detail = str(failed.outcome.get("message") or "")
+            row.api_error = str(failed.outcome.get("api_error") or "")
+        elif any(s.outcome is None for s in states):
+            code, detail = (
+                Code.NETWORK.value,
+                "sent but not confirmed (the run stopped); run again to reconcile",
+            )
+        elif main.verify is not None and not main.verify.get("ok"):
+            code = Code.VERIFY_MISMATCH.value
+            detail = f"Mercado Libre shows {row.verified_status or 'nothing'}"
+        else:
+            outcome = main.outcome or {}
+            code = str(outcome.get("code") or Code.DONE.value)
+            detail = str(outcome.get("message") or "") if code == Code.RECONCILED.value else ""
+            if row.new_item_id:
+                detail = f"{row.new_item_id} (was {row.item_id})"
+        failing = failed is not None or code in (Code.NETWORK.value, Code.VERIFY_MISMATCH.value)
+        if code != row.code:
+            row.message = self._describe(code, detail, row.message)
+        row.code = code
+        row.result = Result.FAILED if failing else Result.OK
 
     def _pulled(self, row: ReportRow) -> None:
         """Fill what is still missing from the state Pull read (kept in the stored plan)."""
@@ -231,17 +348,30 @@ class _RowBuilder:
 
 
 def collect_run(workbook: Path, run_id: str = "") -> RunRecord:
-    """The record of run ``run_id`` (default: the Report sheet's run, else the journal's last)."""
+    """The record of run ``run_id`` (default: the journal's latest run).
+
+    Not the run the Report sheet describes: after Execute → Report → Restore, the Report button
+    and ``mltakedown report FILE`` must describe the Restore, not the Execute again.
+    """
     record = read_workbook_record(workbook)
     journal_path = state_dir(workbook) / JOURNAL_NAME
     log = read_journal(journal_path)
-    chosen = _pick_run(log, run_id or record.report_run_id)
+    chosen = _pick_run(log, run_id)
     start = next(e for e in log.runs() if e.get("run_id") == chosen)
     ends = _entries(log, chosen, "run_end")
     end = ends[-1] if ends else {}
     started, finished = _time(start.get("at")), _time(end.get("at"))
-    builder = _RowBuilder(workbook, chosen, list(log.states().values()))
+    lang = normalise_language(record.settings.get("LANGUAGE"))
+    family = run_family(log, chosen)
+    builder = _RowBuilder(workbook, chosen, list(log.states().values()), family, lang)
     rows = [builder.build(sheet_row) for sheet_row in record.rows]
+    stage = str(start.get("stage") or "execute")
+    if stage == "restore":
+        # Restore works on the rows marked RESTORE only; the others still show what Execute did
+        # and have no place in a restore confirmation (neither as restored nor as "not done").
+        rows = [
+            row for row in rows if row.row in builder.by_row or parse_action(row.action) is Action.RESTORE
+        ]
     settings = record.settings
     seller = start.get("seller_id") or settings.get("SELLER_ID") or ""
     lines = journal_path.read_bytes().count(b"\n") if journal_path.is_file() else 0
@@ -251,7 +381,7 @@ def collect_run(workbook: Path, run_id: str = "") -> RunRecord:
         nickname=str(start.get("nickname") or ""),
         account_alias=str(start.get("account_alias") or settings.get("ACCOUNT_ALIAS") or ""),
         sites=sorted({row.site for row in rows if row.site}),
-        stage=str(start.get("stage") or "execute"),
+        stage=stage,
         workbook=workbook.name,
         started_at=started,
         finished_at=finished,

@@ -17,7 +17,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from mltakedown import codes
 from mltakedown.book.ports import Result
+from mltakedown.codes import Code
 from mltakedown.report.document import Document, Entry, Field, Section
 from mltakedown.report.model import ReportRow, RunRecord
 from mltakedown.report.sites import format_local, format_utc, site_info, site_language
@@ -79,6 +81,27 @@ def group_rows(run: RunRecord) -> list[Group]:
     return groups
 
 
+def localised_message(row: ReportRow, language: str) -> str:
+    """The row's message in ``language``.
+
+    The cell holds the catalogue sentence in the *workbook's* language, then the detail; the
+    sentence is swapped for the same code's sentence in ``language`` (the detail, item IDs and
+    values mostly, stays as recorded). Unknown codes keep the message as recorded.
+    """
+    if not row.message:
+        return ""
+    try:
+        code = Code(row.code)
+        wanted = codes.texts(code, language).message
+        for lang in codes.LANGUAGES:
+            sentence = codes.texts(code, lang).message
+            if row.message.startswith(sentence):
+                return wanted + row.message[len(sentence) :]
+    except (ValueError, KeyError, OSError):
+        pass  # an unknown code or an unreadable catalogue: the message as recorded
+    return row.message
+
+
 class _Builder:
     """Turns one group into a :class:`Document` using one language's texts."""
 
@@ -125,6 +148,9 @@ class _Builder:
             return self.na
         return format_local(row.done_at_utc, row.site or self.run.main_site)
 
+    def message(self, row: ReportRow) -> str:
+        return localised_message(row, self.t.language) or self.na
+
     def result(self, row: ReportRow) -> str:
         key = row.result.value if row.result is not None else "NONE"
         return self.t.get(f"results.{key}")
@@ -167,7 +193,7 @@ class _Builder:
         fields += [
             Field(self.label("result"), self.result(row)),
             Field(self.label("code"), row.code or self.na),
-            Field(self.label("message"), row.message or self.na),
+            Field(self.label("message"), self.message(row)),
         ]
         if with_error:
             fields += [

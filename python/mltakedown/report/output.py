@@ -99,10 +99,11 @@ def make_report(
     from mltakedown.book.xlsx import XlsxWorkbook
     from mltakedown.engine.journal import state_dir
     from mltakedown.report.collect import collect_run
+    from mltakedown.report.record import REPORTS_DIR
     from mltakedown.report.sheet import write_report_sheet
 
     record = collect_run(workbook, run_id)
-    folder = out_dir if out_dir is not None else state_dir(workbook) / "reports"
+    folder = out_dir if out_dir is not None else state_dir(workbook) / REPORTS_DIR
     files = write_documents(record, folder, languages, workbook=workbook)
     if sheet:
         book = XlsxWorkbook.open(workbook)

@@ -10,8 +10,14 @@ written. :func:`verify_record` checks all of it and lists every disagreement:
   missing though the journal or the sheet refers to it;
 * a journal line changed, inserted, removed or moved (the ``prev`` chain breaks), or lines cut
   off the end after the Report sheet was written (the stamp no longer matches);
-* a workbook row claiming a change was made with no successful journal outcome behind it;
-* a successful journal outcome of the reported run whose row says otherwise.
+* an appeal pack's copy of a snapshot (``reports/<run>/appeals/<item>/``) that no longer matches
+  the snapshot it was copied from: evidence rewritten together with its ``.sha256`` after the
+  pack was made (Plan's evidence snapshots have no other recorded hash);
+* a workbook row claiming a change was made that the journal does not back: no successful write
+  of its item, or the latest write on it failed or was read back otherwise, or a request ID that
+  is no successful write's;
+* a successful listing write of the journal's last run (or of the runs it carried on after a
+  crash) whose row says otherwise.
 
 The journal reader and snapshot loader are the engine's own (:mod:`mltakedown.engine.journal`,
 :mod:`mltakedown.engine.snapshots`), so "valid" means the same thing here as when a run starts.
@@ -25,12 +31,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from mltakedown.engine.journal import JOURNAL_NAME, WriteState, read_journal, state_dir
+from mltakedown.engine.journal import JOURNAL_NAME, JournalLog, WriteState, read_journal, state_dir
 from mltakedown.engine.snapshots import EVIDENCE_DIR, SNAPSHOT_DIR, SnapshotError, load_snapshot
+from mltakedown.report.collect import run_family
 from mltakedown.report.workbook_read import SheetRow, WorkbookRecord, read_workbook_record
 
 _DONE_RESULTS = frozenset({"OK", "WARNING"})
 _AD_OPS = frozenset({"pause_ad", "restore_ad"})
+REPORTS_DIR = "reports"
+"""Where ``make_report`` writes documents by default (beside the journal)."""
 
 
 class ProblemKind(StrEnum):
@@ -100,6 +109,7 @@ def _check_snapshots(folder: Path, record: WorkbookRecord, names_in_journal: set
                         ProblemKind.SNAPSHOT_MISSING, _rel(sha, folder), "checksum present, snapshot removed"
                     )
                 )
+    problems += _check_pack_copies(folder)
     for name in sorted(names_in_journal - set(on_disk)):
         problems.append(
             Problem(ProblemKind.SNAPSHOT_MISSING, f"{SNAPSHOT_DIR}/*/{name}", "the journal refers to it")
@@ -122,6 +132,31 @@ def _check_snapshots(folder: Path, record: WorkbookRecord, names_in_journal: set
                     f"{file} no longer matches the SHA-256 the workbook recorded when it was taken",
                 )
             )
+    return problems
+
+
+def _check_pack_copies(folder: Path) -> list[Problem]:
+    """Each snapshot copied into an appeal pack must still match its copy, byte for byte."""
+    problems: list[Problem] = []
+    for copy in sorted((folder / REPORTS_DIR).glob("*/appeals/*/*.json")):
+        try:
+            copied = load_snapshot(copy)
+        except SnapshotError as exc:
+            problems.append(Problem(ProblemKind.SNAPSHOT_ALTERED, _rel(copy, folder), str(exc)))
+            continue
+        except (ValueError, KeyError):
+            continue  # not a snapshot copy
+        for area in (SNAPSHOT_DIR, EVIDENCE_DIR):
+            source = folder / area / copied.run_id / copy.name
+            if source.is_file() and hashlib.sha256(source.read_bytes()).hexdigest() != copied.sha256:
+                problems.append(
+                    Problem(
+                        ProblemKind.SNAPSHOT_ALTERED,
+                        _rel(source, folder),
+                        f"differs from the copy in the appeal pack {_rel(copy, folder)} "
+                        "(changed after the pack was made)",
+                    )
+                )
     return problems
 
 
@@ -152,27 +187,70 @@ def _check_stamp(journal_path: Path, record: WorkbookRecord, lines: list[bytes])
     return []
 
 
-def _check_rows(record: WorkbookRecord, states: dict[str, WriteState], run_id: str) -> list[Problem]:
+def _positions(entries: list[dict[str, Any]]) -> dict[int, int]:
+    """Each entry's place in the journal, by object identity (entries are the log's own dicts)."""
+    return {id(entry): number for number, entry in enumerate(entries)}
+
+
+def _latest_write(row: SheetRow, states: list[WriteState], positions: dict[int, int]) -> WriteState | None:
+    """The row's most recent listing write (of its item), by where its outcome stands in the journal."""
+    mine = [s for s in states if _item_matches(row, s)]
+    listing = [s for s in mine if str(s.intent.get("op") or "") not in _AD_OPS] or mine
+    answered = [s for s in listing if s.outcome is not None]
+    if not answered:
+        return None
+    return max(answered, key=lambda s: positions.get(id(s.outcome), -1))
+
+
+def _backing_problem(row: SheetRow, states: list[WriteState], positions: dict[int, int]) -> str:
+    """Why the journal does not back a row that claims a done write ("" when it does)."""
+    latest = _latest_write(row, states, positions)
+    if latest is None or latest.outcome is None:
+        return "the journal holds no successful write for it"
+    if not latest.outcome.get("ok"):
+        return f"the journal's latest write on it failed ({latest.outcome.get('code') or 'error'})"
+    if latest.verify is not None and not latest.verify.get("ok"):
+        return f"the journal's read-back showed {latest.verify.get('status_seen') or 'nothing'}"
+    shown = set(row.text("request_id").replace(",", " ").split())
+    recorded = {
+        str(s.outcome.get("request_id"))
+        for s in states
+        if s.outcome is not None and s.outcome.get("ok") and s.outcome.get("request_id")
+    }
+    if shown and not shown & recorded:
+        return f"its request ID {', '.join(sorted(shown))} is not a successful write's in the journal"
+    return ""
+
+
+def _check_rows(record: WorkbookRecord, log: JournalLog) -> list[Problem]:
     problems: list[Problem] = []
-    succeeded: dict[int, list[WriteState]] = {}
+    states = log.states()
+    positions = _positions(log.entries)
+    by_number: dict[int, list[WriteState]] = {}
     for state in states.values():
-        if state.succeeded:
-            succeeded.setdefault(_intent_row(state), []).append(state)
+        by_number.setdefault(_intent_row(state), []).append(state)
     by_row = {row.row: row for row in record.rows}
     sheet = record.path.name
     for row in record.rows:
-        if _claims_done(row) and not any(_item_matches(row, s) for s in succeeded.get(row.row, [])):
+        if not _claims_done(row):
+            continue
+        why = _backing_problem(row, by_number.get(row.row, []), positions)
+        if why:
             problems.append(
                 Problem(
                     ProblemKind.ROW_WITHOUT_JOURNAL,
                     f"{sheet} Takedown row {row.row}",
-                    f"says {row.text('result')} {row.text('code')} for {row.text('item_id') or '?'}, "
-                    "but the journal holds no successful write for it",
+                    f"says {row.text('result')} {row.text('code')} for {row.text('item_id') or '?'}, but {why}",
                 )
             )
+    # The rows show the outcomes of the last run that wrote them back: every successful listing
+    # write of the journal's last run (and of the runs it carried on) must show as done. An older
+    # run's rows may since have been rewritten (a second Execute skips what is already down).
+    runs = [str(entry.get("run_id") or "") for entry in log.runs()]
+    family = run_family(log, runs[-1]) if runs else set()
     for state in states.values():
         outcome = state.outcome or {}
-        if not state.succeeded or outcome.get("run_id") != run_id:
+        if not state.succeeded or outcome.get("run_id") not in family:
             continue
         if str(state.intent.get("op") or "") in _AD_OPS:
             continue  # the row reports its listing write; an ad write rides along
@@ -191,7 +269,7 @@ def _check_rows(record: WorkbookRecord, states: dict[str, WriteState], run_id: s
                     ProblemKind.JOURNAL_ROW_MISMATCH,
                     f"{sheet} Takedown row {number}",
                     f"the journal records a successful {state.intent.get('op')} of "
-                    f"{state.intent.get('item_id')} in run {run_id}, but the row shows {shown}",
+                    f"{state.intent.get('item_id')} in run {outcome.get('run_id')}, but the row shows {shown}",
                 )
             )
     return problems
@@ -215,7 +293,6 @@ def verify_record(workbook_path: Path) -> list[Problem]:
     problems += _check_stamp(journal_path, record, raw_lines)
 
     runs = [str(entry.get("run_id") or "") for entry in log.runs()]
-    run_id = record.report_run_id or (runs[-1] if runs else "")
     if record.report_run_id and record.report_run_id not in runs:
         problems.append(
             Problem(
@@ -228,5 +305,5 @@ def verify_record(workbook_path: Path) -> list[Problem]:
         if entry.get("type") == "intent" and isinstance(snapshot, str) and snapshot:
             names.add(snapshot)
     problems += _check_snapshots(folder, record, names)
-    problems += _check_rows(record, log.states(), run_id)
+    problems += _check_rows(record, log)
     return problems

@@ -6,8 +6,10 @@ the 4096-byte cutoff live in the mini stream (64-byte mini sectors), as MS-CFB �
 
 Output is deterministic: CLSIDs, state bits and timestamps are zero (as in the VBA projects Excel and
 xlwings ship), and sibling order follows the MS-CFB §2.6.4 name comparison (shorter name first, then
-upper-cased code units). Siblings form a balanced binary search tree coloured as a valid red-black
-tree: nodes on an incomplete last level are red, all others black.
+upper-cased code units). Unused directory slots and mini FAT entries are written as free (§2.6.3:
+NOSTREAM links; FREESECT), where xlwings' reference leaves zeroes. Siblings form a balanced binary
+search tree coloured as a valid red-black tree: nodes on an incomplete last level are red, all others
+black.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ _NOSTREAM = 0xFFFFFFFF
 _SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
 _TYPE_STORAGE, _TYPE_STREAM, _TYPE_ROOT = 1, 2, 5
 _RED, _BLACK = 0, 1
+_FREE_DIR_ENTRY = b"\x00" * 68 + struct.pack("<III", _NOSTREAM, _NOSTREAM, _NOSTREAM) + b"\x00" * 48
 
 
 @dataclass
@@ -46,9 +49,24 @@ class Storage:
     storages: dict[str, Storage] = field(default_factory=dict)
 
 
-def _sort_key(name: str) -> tuple[int, str]:
-    """MS-CFB §2.6.4 order: by length in UTF-16 code units, then by upper-cased name."""
-    return (len(name.encode("utf-16-le")) // 2, name.upper())
+def _utf16_units(name: str) -> int:
+    return len(name.encode("utf-16-le")) // 2
+
+
+def _simple_upper(char: str) -> str:
+    """Upper case of one character by *simple* case mapping (§2.6.4): never changes the length.
+
+    ``str.upper`` applies full case mapping (``"ß"`` becomes ``"SS"``); a character whose upper case
+    is not a single character has no simple mapping and stays as it is.
+    """
+    upper = char.upper()
+    return upper if len(upper) == 1 else char
+
+
+def _sort_key(name: str) -> tuple[int, tuple[int, ...]]:
+    """MS-CFB §2.6.4 order: by length in UTF-16 code units, then code unit by code unit upper-cased."""
+    upper = "".join(_simple_upper(char) for char in name).encode("utf-16-le")
+    return (_utf16_units(name), struct.unpack(f"<{len(upper) // 2}H", upper))
 
 
 @dataclass
@@ -72,13 +90,15 @@ def _flatten(root: Storage) -> list[_Entry]:
     def visit(storage: Storage, parent: int) -> None:
         names: list[tuple[str, bytes | Storage]] = [*storage.streams.items(), *storage.storages.items()]
         names.sort(key=lambda item: _sort_key(item[0]))
-        seen: set[str] = set()
+        seen: set[tuple[int, tuple[int, ...]]] = set()
         for name, item in names:
-            if name.upper() in seen:
+            key = _sort_key(name)
+            if key in seen:
                 raise ValueError(f"duplicate entry name {name!r}")
-            seen.add(name.upper())
-            if len(name) > 31 or not name:
-                raise ValueError(f"entry name {name!r} must have 1 to 31 characters")
+            seen.add(key)
+            # 32 UTF-16 code units including the terminating null fit the 64-byte name field.
+            if not 1 <= _utf16_units(name) <= 31:
+                raise ValueError(f"entry name {name!r} must have 1 to 31 UTF-16 code units")
             index = len(entries)
             entries[parent].children.append(index)
             if isinstance(item, Storage):
@@ -209,8 +229,12 @@ def write_compound_file(root: Storage) -> bytes:
     out = bytearray(header)
     out += struct.pack(f"<{len(fat)}I", *fat)
     out += _difat_sectors(fat_ids[_HEADER_DIFAT:], difat_start, difat_sectors)
-    out += _pad(b"".join(_dir_entry(e) for e in entries), SECTOR_SIZE)
-    out += _pad(struct.pack(f"<{len(mini_fat)}I", *mini_fat), SECTOR_SIZE)
+    out += b"".join(_dir_entry(e) for e in entries)
+    # Unused slots of the last directory sector are free entries (§2.6.3): zero, but with NOSTREAM
+    # links -- zero there would name stream 0, the root. Unused mini FAT entries are FREESECT.
+    out += _FREE_DIR_ENTRY * (-len(entries) % (SECTOR_SIZE // _DIR_ENTRY_SIZE))
+    mini_fat += [_FREESECT] * (-len(mini_fat) % _IDS_PER_SECTOR)
+    out += struct.pack(f"<{len(mini_fat)}I", *mini_fat)
     out += _pad(bytes(mini_stream), SECTOR_SIZE)
     for entry in big:
         out += _pad(entry.data, SECTOR_SIZE)

@@ -53,8 +53,10 @@ WORKBOOK_BASE = "0{00020819-0000-0000-C000-000000000046}"
 SHEET_BASE = "0{00020820-0000-0000-C000-000000000046}"
 """``VB_Base`` of a worksheet document module (Excel ``Worksheet``)."""
 
-# References written: OLE Automation and the Office object library (IRibbonControl lives there).
-# Excel adds VBA and the host library itself; they are never listed in the dir stream.
+# References written: OLE Automation and the Office object library (IRibbonControl lives there) --
+# byte for byte the two of xlwings' own add-in project (addin/xlwings.xlam). The quickstart
+# reference's MSForms control reference is left out: no module we ship uses MSForms. Excel adds VBA
+# and the host library itself; Excel-saved projects (xlwings' quickstart.xlsm) do not list them.
 _REFERENCES: tuple[tuple[str, str], ...] = (
     (
         "stdole",
@@ -349,6 +351,11 @@ def _dir_stream(modules: Sequence[VbaModule], project_name: str) -> bytes:
 # --- assembly ------------------------------------------------------------------------------------
 
 
+# Streams of the VBA storage that are not modules (§2.2.1); stream names compare case-insensitively.
+# "_VBA_PROJECT" and the "__SRP_n" caches cannot be module names anyway (leading underscore).
+_RESERVED_STREAMS = frozenset({"DIR"})
+
+
 def _check(modules: Sequence[VbaModule]) -> None:
     seen: set[str] = set()
     for module in modules:
@@ -358,6 +365,10 @@ def _check(modules: Sequence[VbaModule]) -> None:
         seen.add(key)
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,30}", module.name):
             raise ValueError(f"invalid VBA module name {module.name!r}")
+        if key in _RESERVED_STREAMS:
+            raise ValueError(
+                f"module name {module.name!r} is reserved: the VBA storage has a stream of that name"
+            )
 
 
 def build_project_streams(

@@ -1,0 +1,231 @@
+"""A refresh is never abandoned half way, and a passing hiccup of the token endpoint does not
+cost the account its tokens.
+
+ML's refresh token is single-use: once the server has answered a refresh, the old refresh token
+is dead and the only valid one is in that answer. So a caller cancelled while the refresh is in
+flight must not take the refresh down with it, and a 429/5xx/connection failure of the token
+endpoint is retried (a retry after a spent token merely meets ``invalid_grant``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from starlette.types import Message, Receive, Scope, Send
+
+from mltakedown.meli import FileTokenStore, OAuthApp, RetryPolicy, TokenError, TokenManager, TokenSet
+from mltakedown.sandbox import SandboxOptions, create_app
+from mltakedown.sandbox.seed import CLIENT_ID, CLIENT_SECRET, REFRESH_A, SELLER_A, TOKEN_A
+
+from .conftest import API_URL, Harness, json_response
+
+FAST = RetryPolicy(initial_delay=0.001, conflict_initial_delay=0.001, max_delay=0.01, max_retry_after=0.01)
+APP = OAuthApp(
+    client_id="app-1",
+    client_secret="s3cret",
+    redirect_uri="https://example.test/cb",
+    site_id="MLM",
+    retry=FAST,
+)
+OLD = TokenSet(
+    access_token="APP_USR-OLD",
+    refresh_token="TG-OLD",
+    expires_at=datetime.now(UTC) + timedelta(hours=6),
+    user_id=1001,
+)
+NEW_ANSWER = {"access_token": "APP_USR-NEW", "refresh_token": "TG-NEW", "expires_in": 21600, "user_id": 1001}
+
+
+async def _eventually(condition: object, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():  # type: ignore[operator]
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition never became true")
+        await asyncio.sleep(0.01)
+
+
+async def test_a_caller_cancelled_mid_refresh_does_not_lose_the_rotated_token(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save("acme", OLD)
+    server_rotated = asyncio.Event()
+    answer_may_go = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        assert parse_qs(request.content.decode())["refresh_token"] == ["TG-OLD"]
+        server_rotated.set()  # from here on TG-OLD is spent on the server
+        await answer_may_go.wait()
+        return json_response(NEW_ANSWER)
+
+    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+        manager = TokenManager(store, "acme", APP, http)
+        caller = asyncio.create_task(manager.refresh("APP_USR-OLD"))
+        await asyncio.wait_for(server_rotated.wait(), 5)
+        caller.cancel()  # e.g. a sibling multiget failed and the TaskGroup cancels this one
+        with pytest.raises(asyncio.CancelledError):
+            await caller
+        answer_may_go.set()
+        await _eventually(lambda: (store.load("acme") or OLD).refresh_token == "TG-NEW")
+        # The locks were released once the refresh finished: the next caller gets the new token.
+        assert await asyncio.wait_for(manager.refresh("APP_USR-OLD"), 5) == "APP_USR-NEW"
+    assert manager.refresh_count == 1
+
+
+async def test_cancelled_client_call_mid_refresh_keeps_the_account_usable_in_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    """Against the sandbox: the server spends the refresh token and its answer is slow to come
+    back; the caller is cancelled meanwhile. The refresh still lands in the store, and a new
+    client works with it (without the fix the account needs logging in again)."""
+    from mltakedown.meli import ClientConfig, MeliClient, RateLimiter
+
+    sandbox = create_app(SandboxOptions())
+    world = sandbox.state.world
+    answer_may_go = asyncio.Event()
+
+    async def slow_token_answers(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("path") != "/oauth/token":
+            await sandbox(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await sandbox(scope, receive, hold)  # processed: the old refresh token is spent now
+        await answer_may_go.wait()
+        for message in held:
+            await send(message)
+
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save("acme", TokenSet(TOKEN_A, REFRESH_A, datetime.now(UTC) - timedelta(minutes=5), SELLER_A))
+    oauth = OAuthApp(CLIENT_ID, CLIENT_SECRET, "http://127.0.0.1/callback", retry=FAST)
+
+    def client() -> MeliClient:
+        return MeliClient(
+            ClientConfig(api_url="http://sandbox.test", client_id=CLIENT_ID),
+            tokens=TokenManager(store, "acme", oauth),
+            transport=httpx.ASGITransport(app=slow_token_answers),
+            rate=RateLimiter(float("inf")),
+            retry=FAST,
+        )
+
+    async with client() as api:
+        call = asyncio.create_task(api.me())  # the stored token is expired: refresh first
+        await _eventually(lambda: world.tokens.refresh[REFRESH_A].used)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        answer_may_go.set()
+        await _eventually(lambda: (store.load("acme") or OLD).refresh_token != REFRESH_A)
+    async with client() as api:
+        me = await api.me()
+    assert me.id == SELLER_A
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+async def test_a_busy_token_endpoint_is_retried(tmp_path: Path, status: int) -> None:
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save("acme", OLD)
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return json_response(
+                {"error": "local_rate_limited", "status": status}, status, headers={"retry-after": "1"}
+            )
+        return json_response(NEW_ANSWER)
+
+    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+        manager = TokenManager(store, "acme", APP, http)
+        assert await manager.refresh("APP_USR-OLD") == "APP_USR-NEW"
+    assert calls == 2
+    saved = store.load("acme")
+    assert saved is not None and saved.refresh_token == "TG-NEW"
+
+
+async def test_token_endpoint_unreachable_then_back_is_retried(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save("acme", OLD)
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise httpx.ConnectError("refused", request=request)
+        return json_response(NEW_ANSWER)
+
+    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+        assert await TokenManager(store, "acme", APP, http).refresh("APP_USR-OLD") == "APP_USR-NEW"
+    assert calls == 2
+
+
+async def test_lost_answer_then_invalid_grant_says_the_token_may_be_spent(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save("acme", OLD)
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise httpx.ReadTimeout("no answer", request=request)
+        return json_response(
+            {"message": "Error validating grant", "error": "invalid_grant", "status": 400}, 400
+        )
+
+    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+        with pytest.raises(TokenError) as caught:
+            await TokenManager(store, "acme", APP, http).refresh("APP_USR-OLD")
+    assert calls == 2
+    assert caught.value.code == "invalid_grant" and caught.value.alias == "acme"
+    assert "may have spent" in str(caught.value) and "Re-authorise" in str(caught.value)
+
+
+async def test_invalid_grant_is_not_retried(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save("acme", OLD)
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return json_response({"error": "invalid_grant", "status": 400}, 400)
+
+    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+        with pytest.raises(TokenError):
+            await TokenManager(store, "acme", APP, http).refresh("APP_USR-OLD")
+    assert calls == 1
+
+
+async def test_refresh_through_an_injected_5xx_in_the_sandbox(tmp_path: Path, harness: Harness) -> None:
+    """Every request of this sandbox fails once in a while; the refresh gets through anyway."""
+    from mltakedown.meli import ClientConfig, MeliClient, RateLimiter
+
+    app = create_app(SandboxOptions(fail_rate=0.5, seed=7))
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save("acme", TokenSet(TOKEN_A, REFRESH_A, datetime.now(UTC) - timedelta(minutes=5), SELLER_A))
+    oauth = OAuthApp(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        "http://127.0.0.1/callback",
+        retry=RetryPolicy(max_retries=8, initial_delay=0.001, max_delay=0.01, max_retry_after=0.01),
+    )
+    async with MeliClient(
+        ClientConfig(api_url="http://sandbox.test", client_id=CLIENT_ID),
+        tokens=TokenManager(store, "acme", oauth),
+        transport=httpx.ASGITransport(app=app),
+        rate=RateLimiter(float("inf")),
+        retry=RetryPolicy(max_retries=8, initial_delay=0.001, max_delay=0.01, max_retry_after=0.01),
+    ) as api:
+        for _ in range(5):
+            assert (await api.me()).id == SELLER_A
+    saved = store.load("acme")
+    assert saved is not None and saved.refresh_token != REFRESH_A
