@@ -126,3 +126,10 @@ def test_the_execute_report_states_the_execute_runs_facts_after_restore(demo: De
     assert restore_requests
     for row in record.rows:
         assert not set(row.request_ids) & restore_requests, row.row
+
+
+def test_the_report_counts_only_the_execute_runs_requests(demo: DemoResult) -> None:
+    """The Report sheet's request budget is the run's own, not Pull's and Plan's added to it."""
+    assert demo.report is not None
+    execute = demo.reports[3]
+    assert 0 < demo.report.run.requests_used == execute.requests

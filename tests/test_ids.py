@@ -24,7 +24,8 @@ from mltakedown.ids import (
     recognise,
 )
 
-ITEM_SHAPE = re.compile(rf"^({'|'.join(SITE_PREFIXES)})-?\d{{{ITEM_DIGITS[0]},{ITEM_DIGITS[1]}}}$")
+# ASCII digits only: NFKC keeps Arabic-Indic or Devanagari digits, which no item ID has.
+ITEM_SHAPE = re.compile(rf"^({'|'.join(SITE_PREFIXES)})-?[0-9]{{{ITEM_DIGITS[0]},{ITEM_DIGITS[1]}}}$")
 SPACES = [" ", "\u00a0", "\u202f", "\u3000", "\t"]
 
 
@@ -301,3 +302,13 @@ def test_a_link_in_a_row_typed_sku_is_a_conflict_not_a_listing() -> None:
         assert ident is not None and Code.ID_TYPE_CONFLICT not in [w.code for w in ident.warnings]
         ident = recognise(up_link, id_type=kind)
         assert ident is not None and Code.ID_TYPE_CONFLICT not in [w.code for w in ident.warnings]
+
+
+@given(
+    st.sampled_from(SITE_PREFIXES),
+    st.text("0123456789١٢٣٤٥٦٧٨٩٠०१२३४५६७८९", min_size=ITEM_DIGITS[0], max_size=ITEM_DIGITS[1]),
+)
+def test_an_item_id_has_ascii_digits(prefix: str, digits: str) -> None:
+    ident = recognise(prefix + digits)
+    assert ident is not None
+    assert (ident.kind is IdKind.ITEM) == digits.isascii()

@@ -152,6 +152,16 @@ def test_duplicate_rows_are_skipped_after_the_first() -> None:
     assert f"row {FIRST_DATA_ROW}" in outcomes[1].message
 
 
+def test_a_blocked_first_row_does_not_make_its_complete_twin_a_duplicate() -> None:
+    """Row 5 lacks a reason (blocked); row 6 says the same, complete. Skipping row 6 as "a
+    repeat of row 5" would leave the listing up while neither row runs."""
+    outcomes = check_rows([row(0, reason=None), row(1), row(2)], SETTINGS, "en")
+    assert [o.code.split(",")[0] for o in outcomes] == ["C112", "C100", "C114"]
+    assert [o.result for o in outcomes] == [Result.BLOCKED, Result.OK, Result.SKIPPED]
+    assert f"row {FIRST_DATA_ROW + 1}" in outcomes[2].message
+    assert f"row {FIRST_DATA_ROW + 1}" in outcomes[0].message  # the blocked row names the one that runs
+
+
 def test_the_same_listing_with_conflicting_actions_blocks_every_such_row() -> None:
     outcomes = check_rows(
         [

@@ -385,5 +385,5 @@ def test_a_shared_ad_group_is_paused_once_for_all_its_listed_items() -> None:
     )
     assert ops(rows[0]) == [Op.PAUSE, Op.PAUSE_AD]
     assert ops(rows[1]) == [Op.PAUSE]  # AG6 is not sent twice
-    assert rows[1].code_details[Code.AD_PAUSED_WITH_LISTING.value] == "AG6: 5"
+    assert rows[1].code_details[Code.AD_PAUSED_WITH_LISTING.value] == "AG6 (row 5)"
     assert [w.ad_group_id for r in rows for w in r.writes if w.op is Op.PAUSE_AD] == ["AG6"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -404,3 +405,167 @@ async def test_snapshots_of_a_killed_run_still_reach_the_snapshots_sheet(tmp_pat
     recovered = next(s for s in book.snapshots if s.item_id == items[0])
     assert recovered.run_id == "20260101T000000Z-killed" and recovered.status == "active"
     assert recovered.sha256 == killed.snapshot_rows[0].sha256
+
+
+async def test_a_refused_token_stops_the_run_and_rows_not_reached_say_not_sent(tmp_path: Path) -> None:
+    from mltakedown.meli.errors import AuthenticationError
+
+    items = [T["active_mlm"], T["active_mlb"], T["active_mla"], T["active_mco"]]
+    book = make_book(tmp_path, [(i, "PAUSE") for i in items])
+    async with sandbox_client() as h:
+        plan = await plan_for(h.api, book)
+        revoked = _Api(h.api)
+
+        def refuse(item_id: str) -> None:
+            if item_id == items[1]:
+                raise AuthenticationError("invalid access token", status_code=401, error="unauthorized")
+
+        revoked.before["set_item_status"] = refuse
+        report = await run.execute(book, revoked, confirm=yes, plan=plan, calls=h.calls, concurrency=1)
+        assert [w.item for w in h.ok_writes()] == [items[0]]
+        codes = [book.outcomes[n].code for n in (2, 3, 4, 5)]
+        assert codes == [Code.DONE.value, Code.AUTH_FAILED.value, Code.NOT_SENT.value, Code.NOT_SENT.value]
+        assert "stopped" in report.message
+        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        for item_id in items:
+            assert len(h.ok_writes(item_id)) == 1, item_id
+    assert all(book.outcomes[n].result is Result.OK for n in (2, 3, 4, 5))
+
+
+async def test_restore_reads_only_the_items_its_rows_name(tmp_path: Path) -> None:
+    items = [T["active_mlm"], T["active_mlb"], T["active_mla"]]
+    book = make_book(tmp_path, [(i, "PAUSE") for i in items])
+    async with sandbox_client() as h:
+        plan = await plan_for(h.api, book)
+        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        logged = len(book.log)
+        book.rows[1].values["action"] = "RESTORE"  # only the second listing comes back
+        await run.restore(book, h.api, confirm=yes, calls=h.calls)
+        assert h.world.items[items[1]]["status"] == "active"
+        assert [h.world.items[i]["status"] for i in (items[0], items[2])] == ["paused", "paused"]
+    reads = [e.path for e in book.log[logged:] if e.method == "GET" and e.path.startswith("/items?")]
+    assert reads and all(items[0] not in p and items[2] not in p for p in reads)
+
+
+async def test_the_confirmation_counts_a_row_held_back_as_another_sellers(tmp_path: Path) -> None:
+    from mltakedown.engine.model import PlannedRow, PlannedWrite
+
+    ours, theirs = T["active_mlm"], T["seller_b_item"]
+    book = make_book(tmp_path, [(ours, "PAUSE"), (theirs, "PAUSE")])
+    async with sandbox_client() as h:
+        plan = await plan_for(h.api, book)
+        # A plan that (wrongly) holds a write for another seller's item: Execute's own check.
+        write = PlannedWrite(op=Op.PAUSE, item_id=theirs, site=theirs[:3], expected_status="paused")
+        plan.rows[1] = PlannedRow(row_number=3, action="PAUSE", writes=[write], live=plan.rows[1].live)
+        shown: list[dict[str, int]] = []
+
+        def confirm(counts: dict[str, int]) -> bool:
+            shown.append(counts)
+            return True
+
+        await run.execute(book, h.api, confirm=confirm, plan=plan, calls=h.calls)
+        assert not h.world.writes_for(theirs)
+    assert shown == [{"pause": 1, "blocked": 1, "rows": 2}]
+    assert book.outcomes[3].code == Code.NOT_YOUR_ITEM.value
+
+
+def _ghosts(world: World, rate: float) -> None:
+    """Set the share of writes the sandbox applies but answers with a 504."""
+    from dataclasses import replace
+
+    world.options = replace(world.options, ghost_write_rate=rate)
+
+
+@asynccontextmanager
+async def _ghost_client(h: Any) -> AsyncIterator[MeliClient]:
+    """A client of ``h``'s sandbox that never retries, so a 504 reaches the engine as it is."""
+    import math
+
+    import httpx
+
+    from mltakedown.meli import ClientConfig, RateLimiter
+    from mltakedown.meli.retry import RetryPolicy
+    from mltakedown.sandbox.seed import TOKEN_A
+
+    from .exec_support import SANDBOX_URL
+
+    async with MeliClient(
+        ClientConfig(api_url=SANDBOX_URL, rate=1000.0),
+        tokens=TOKEN_A,
+        transport=httpx.ASGITransport(app=h.app),
+        on_call=h.calls,
+        rate=RateLimiter(math.inf),
+        retry=RetryPolicy(max_retries=0),
+    ) as api:
+        yield api
+
+
+async def test_a_write_applied_behind_a_504_is_reconciled_not_resent(tmp_path: Path) -> None:
+    item_id = T["active_mlb"]
+    book = make_book(tmp_path, [(item_id, "PAUSE")])
+    async with sandbox_client() as h:
+        plan = await plan_for(h.api, book)
+        _ghosts(h.world, 1.0)  # the write is applied, the gateway answers 504
+        async with _ghost_client(h) as ghostly:
+            await run.execute(book, ghostly, confirm=yes, plan=plan, calls=h.calls)
+        _ghosts(h.world, 0.0)
+        assert h.world.items[item_id]["status"] == "paused" and len(h.world.writes) == 1
+        assert [e.status for e in h.calls.entries if e.method == "PUT"] == [504]
+        assert book.outcomes[2].code == Code.RECONCILED.value  # settled by a read in the same run
+        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        assert len(h.world.writes) == 1
+    assert book.outcomes[2].code == Code.RECONCILED.value and book.outcomes[2].result is Result.OK
+
+
+async def test_a_relist_answered_504_is_never_sent_again(tmp_path: Path) -> None:
+    from .exec_support import input_row
+
+    item_id = T["active_mco"]
+    book = MemoryBook(path=tmp_path / "t.xlsx", rows=[input_row(2, item_id, "CLOSE", confirm="yes")])
+    async with sandbox_client() as h:
+        plan = await plan_for(h.api, book)
+        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        _mark_restore(book)
+        _ghosts(h.world, 1.0)
+        async with _ghost_client(h) as ghostly:
+            await run.restore(book, ghostly, confirm=yes, calls=h.calls)
+        _ghosts(h.world, 0.0)
+        first = book.outcomes[2]
+        for _ in range(2):
+            await run.restore(book, h.api, confirm=yes, calls=h.calls)
+        relists = [w for w in h.world.writes if w.path.endswith("/relist")]
+        answers = [e.status for e in h.calls.entries if e.path.endswith("/relist")]
+    assert len(relists) == 1 and answers == [504]  # applied once (answered 504), never sent again
+    assert first.result is Result.FAILED and book.outcomes[2].result is Result.FAILED
+    assert "relist" in book.outcomes[2].message.lower()
+
+
+async def test_a_run_killed_between_a_snapshot_and_its_checksum_leaves_the_item_restorable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mltakedown.engine import snapshots
+
+    item_id = T["active_mlm"]
+    book = make_book(tmp_path, [(item_id, "PAUSE")])
+    from mltakedown.fileio import write_atomic as real_write
+
+    calls: list[Path] = []
+
+    def dies_after_one_file(path: Path, data: bytes) -> None:
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("the process died here")  # after the first of the snapshot's two files
+        real_write(path, data)
+
+    async with sandbox_client() as h:
+        plan = await plan_for(h.api, book)
+        monkeypatch.setattr(snapshots, "write_atomic", dies_after_one_file)
+        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        monkeypatch.setattr(snapshots, "write_atomic", real_write)
+        assert not h.world.writes and book.outcomes[2].code == Code.NOT_SENT.value
+        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        assert h.world.items[item_id]["status"] == "paused"
+        _mark_restore(book)
+        await run.restore(book, h.api, confirm=yes, calls=h.calls)
+        assert h.world.items[item_id]["status"] == "active"
+    assert book.outcomes[2].code == Code.RESTORED.value

@@ -168,7 +168,13 @@ async def test_expired_token_refreshes_through_the_sandbox(tmp_path: Path) -> No
     assert manager.refresh_count == 1
     stored = store.load("acme")
     assert stored is not None and stored.refresh_token != REFRESH_A and stored.access_token != TOKEN_A
-    assert [r.status for r in records] == [200, 401, 200]
+    # The refresh itself is a call too: it lands in the hook (the Log sheet) between the two.
+    assert [(r.method, r.path, r.status) for r in records] == [
+        ("GET", "/users/me", 200),
+        ("GET", "/users/me", 401),
+        ("POST", "/oauth/token", 200),
+        ("GET", "/users/me", 200),
+    ]
 
 
 async def test_authorization_code_flow_with_pkce() -> None:

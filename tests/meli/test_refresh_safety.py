@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
@@ -127,6 +128,71 @@ async def test_cancelled_client_call_mid_refresh_keeps_the_account_usable_in_the
     assert me.id == SELLER_A
 
 
+class PoolThatDropsOnClose(httpx.AsyncBaseTransport):
+    """Like a real connection pool: closing it aborts the requests still in flight."""
+
+    def __init__(self, handler: Any) -> None:
+        self.inner = httpx.MockTransport(handler)
+        self.closed = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        answer = asyncio.ensure_future(self.inner.handle_async_request(request))
+        closing = asyncio.ensure_future(self.closed.wait())
+        done, _ = await asyncio.wait({answer, closing}, return_when=asyncio.FIRST_COMPLETED)
+        if answer in done:
+            closing.cancel()
+            return answer.result()
+        answer.cancel()
+        raise httpx.ReadError("connection closed: the client was shut down", request=request)
+
+    async def aclose(self) -> None:
+        self.closed.set()
+
+
+async def test_closing_the_client_waits_for_a_refresh_its_cancelled_caller_left_behind(
+    tmp_path: Path,
+) -> None:
+    """The usual shape of a cancellation: the TaskGroup fails, ``async with MeliClient`` exits and
+    closes the HTTP client the refresh is using. The refresh must be saved before that."""
+    from mltakedown.meli import ClientConfig, MeliClient, RateLimiter
+
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save("acme", OLD)
+    server_rotated = asyncio.Event()
+    answer_may_go = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            server_rotated.set()
+            await answer_may_go.wait()
+            return json_response(NEW_ANSWER)
+        return json_response({"code": "unauthorized", "message": "invalid access token"}, 401)
+
+    async def release_later() -> None:
+        await asyncio.sleep(0.05)
+        answer_may_go.set()
+
+    manager = TokenManager(store, "acme", APP)
+    client = MeliClient(
+        ClientConfig(api_url=API_URL),
+        tokens=manager,
+        transport=PoolThatDropsOnClose(handler),
+        rate=RateLimiter(float("inf")),
+        retry=FAST,
+    )
+    async with client as api:
+        call = asyncio.create_task(api.me())
+        await asyncio.wait_for(server_rotated.wait(), 5)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        releaser = asyncio.create_task(release_later())
+    await releaser
+    await manager.settle()
+    saved = store.load("acme")
+    assert saved is not None and saved.refresh_token == "TG-NEW"
+
+
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 async def test_a_busy_token_endpoint_is_retried(tmp_path: Path, status: int) -> None:
     store = FileTokenStore(tmp_path / "tokens.json")
@@ -229,3 +295,60 @@ async def test_refresh_through_an_injected_5xx_in_the_sandbox(tmp_path: Path, ha
             assert (await api.me()).id == SELLER_A
     saved = store.load("acme")
     assert saved is not None and saved.refresh_token != REFRESH_A
+
+
+async def test_an_answer_echoing_the_refresh_token_does_not_leak_it(tmp_path: Path) -> None:
+    import traceback
+
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save("acme", OLD)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return json_response(
+            {
+                "error": "invalid_grant",
+                "message": "refresh token TG-OLD is not valid for s3cret",
+                "status": 400,
+            },
+            400,
+        )
+
+    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+        with pytest.raises(TokenError) as caught:
+            await TokenManager(store, "acme", APP, http).refresh("APP_USR-OLD")
+    shown = (
+        "".join(traceback.format_exception(caught.value)) + repr(caught.value) + repr(caught.value.__cause__)
+    )
+    assert "TG-OLD" not in shown and "s3cret" not in shown
+    assert caught.value.code == "invalid_grant" and "***" in str(caught.value)
+
+
+async def test_token_calls_are_reported_to_the_call_hook_without_secrets(
+    tmp_path: Path, harness: Harness
+) -> None:
+    """The Log sheet shows every call: a refresh (and its retry) included, never the form."""
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save("acme", OLD)
+    token_calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal token_calls
+        if request.url.path == "/oauth/token":
+            token_calls += 1
+            if token_calls == 1:
+                return json_response({"error": "service_not_available"}, 503, request_id="tok-1")
+            return json_response(NEW_ANSWER, request_id="tok-2")
+        if request.headers["authorization"] == "Bearer APP_USR-OLD":
+            return json_response({"code": "unauthorized", "message": "invalid access token"}, 401)
+        return json_response({"id": 1001})
+
+    async with harness.client(handler, tokens=TokenManager(store, "acme", APP)) as api:
+        await api.me()
+    rows = [(c.method, c.path, c.status, c.request_id, c.attempt, c.error) for c in harness.calls]
+    assert rows == [
+        ("GET", "/users/me", 401, "req-1", 1, "unauthorized"),
+        ("POST", "/oauth/token", 503, "tok-1", 1, "service_not_available"),
+        ("POST", "/oauth/token", 200, "tok-2", 2, None),
+        ("GET", "/users/me", 200, "req-1", 2, None),
+    ]
+    assert all("TG-" not in repr(c) and "s3cret" not in repr(c) for c in harness.calls)

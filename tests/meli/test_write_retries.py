@@ -185,3 +185,16 @@ async def test_reads_are_unaffected(harness: Harness) -> None:
         with pytest.raises(NotFoundError):
             await api.get_item("MLM1")
     assert len(seen) == 2
+
+
+async def test_a_call_that_gives_up_on_429_still_holds_the_others_back(harness: Harness) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return json_response({"error": "too_many_requests"}, 429, headers={"retry-after": "4"})
+
+    from mltakedown.meli import RateLimitError
+
+    start = harness.clock.now
+    async with harness.client(handler, retry=RetryPolicy(max_retries=0)) as api:
+        with pytest.raises(RateLimitError):
+            await api.get_item("MLM1")
+    assert harness.limiter.paused_until == pytest.approx(start + 4)

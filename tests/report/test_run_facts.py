@@ -198,6 +198,11 @@ async def test_rerun_after_a_crash_reports_reconciled_and_earlier_writes_from_th
     by_item = {r.item_id: r for r in record.rows}
     reconciled, earlier = by_item[T["active_mlm"]], by_item[T["active_mco"]]
     assert reconciled.was_written and reconciled.code == "X308"
+    sent_at = next(
+        e["at"] for e in _journal(path) if e["type"] == "intent" and e["item_id"] == T["active_mlm"]
+    )
+    assert reconciled.done_at_utc is not None
+    assert reconciled.done_at_utc.isoformat().startswith(sent_at[:23])  # when the killed run sent it
     assert (reconciled.status_before, reconciled.status_after) == ("active", "paused")
     assert earlier.was_written and earlier.request_ids[:1] == ["rq-killed-run"]
     assert not by_item[T["under_review_held"]].was_written

@@ -199,6 +199,9 @@ def _flag_duplicates(checked: Sequence[CheckedRow], lang: str) -> None:
                 )
                 row.issues.append(Issue(Code.CONFLICTING_ACTIONS, others))
             continue
-        first = group[0]
-        for row in group[1:]:
-            row.issues.append(Issue(Code.DUPLICATE_ROW, _rows(lang, str(first.row_number))))
+        # The row that runs is the first one that can: a blocked twin (no reason, say) must not
+        # make a complete row "skip as a duplicate" while nothing is done at all.
+        first = next((row for row in group if not row.blocked), group[0])
+        for row in group:
+            if row is not first:
+                row.issues.append(Issue(Code.DUPLICATE_ROW, _rows(lang, str(first.row_number))))

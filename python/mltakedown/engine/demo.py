@@ -170,27 +170,37 @@ Progress = Callable[[str], None]
 
 async def _stages(path: Path, base_url: str, result: DemoResult, progress: Progress) -> None:
     config = ClientConfig(api_url=base_url, access_token=S.TOKEN_A, client_id=S.CLIENT_ID, rate=DEMO_RATE)
-    calls = CallLog(ops.new_run_id())
 
     def yes(counts: dict[str, int]) -> bool:
         progress("Execute asks: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + " → yes")
         return True
 
-    async with MeliClient(config, tokens=S.TOKEN_A, on_call=calls, rate=DEMO_RATE) as api:
-        progress("Check (offline)")
-        result.reports.append(ops.check(XlsxWorkbook.open(path)))
+    def client(calls: CallLog) -> MeliClient:
+        return MeliClient(config, tokens=S.TOKEN_A, on_call=calls, rate=DEMO_RATE)
+
+    # One call log (and client) per button press, as in Excel and the CLI: a run's journal counts
+    # the requests of its call log, so a log shared with Pull and Plan would inflate the
+    # request budget the Report sheet shows for Execute and Restore.
+    progress("Check (offline)")
+    result.reports.append(ops.check(XlsxWorkbook.open(path)))
+    calls = CallLog(ops.new_run_id())
+    async with client(calls) as api:
         progress("Pull status")
         result.reports.append(await ops.pull(XlsxWorkbook.open(path), api, calls=calls))
+    calls = CallLog(ops.new_run_id())
+    async with client(calls) as api:
         progress("Plan")
         _, plan_report = await ops.plan(XlsxWorkbook.open(path), api, calls=calls, rate=DEMO_RATE)
         result.reports.append(plan_report)
+    calls = CallLog()
+    async with client(calls) as api:
         progress("Execute")
         result.reports.append(await run.execute(XlsxWorkbook.open(path), api, confirm=yes, calls=calls))
-        result.restored_rows = [
-            result.first_row + i for i, row in enumerate(result.rows) if row.restore_later
-        ]
-        progress(f"You mark rows {', '.join(map(str, result.restored_rows))} RESTORE (complaint resolved)")
-        mark_restore(path, result.restored_rows)
+    result.restored_rows = [result.first_row + i for i, row in enumerate(result.rows) if row.restore_later]
+    progress(f"You mark rows {', '.join(map(str, result.restored_rows))} RESTORE (complaint resolved)")
+    mark_restore(path, result.restored_rows)
+    calls = CallLog()
+    async with client(calls) as api:
         progress("Restore")
         result.reports.append(await run.restore(XlsxWorkbook.open(path), api, confirm=yes, calls=calls))
 

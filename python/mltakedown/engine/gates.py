@@ -11,12 +11,16 @@ Pure functions, no I/O. :func:`plan_row` is the whole policy of design.md §Safe
 * a SKU naming one variation of a multi-variation item sets that variation's stock to 0 and
   touches nothing else (not the item status, not the ad);
 * paid orders whose shipment has not left block CLOSE and DELETE and warn on PAUSE;
-* an item already in the target state is skipped; a closed item cannot be paused;
+* an item already in the target state is skipped (but a listing Mercado Libre paused only for
+  lack of stock is not taken down: restocking reactivates it, so the seller's pause is still
+  written); a closed item cannot be paused;
 * CLOSE and DELETE are final (warning) and need ``Confirm``;
 * FULL items: the stock stays in Mercado Libre's warehouse (warning) and no stock write is ever
   planned for them;
-* an active ad is paused with the listing when the Settings say so, else noted;
-* a catalogue sibling not in the list, and unanswered questions, are reported.
+* an active ad is paused with the listing when the Settings say so, else noted; an ad group
+  that also serves a listing the plan does not take down is only noted, and one shared by
+  several listed items is paused once;
+* a catalogue sibling the plan does not take down, and unanswered questions, are reported.
 
 Codes are ordered most severe first; the first one decides the row's result unless
 :attr:`PlannedRow.result` overrides it (see :func:`row_result`).
@@ -28,7 +32,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from mltakedown.book.ports import BookSettings, Result
-from mltakedown.codes import Code, Severity, spec
+from mltakedown.codes import Code, Severity, spec, ui_text
 from mltakedown.engine.meanings import appeal_path, describe_state, is_platform_controlled
 from mltakedown.engine.model import LiveRow, Op, PlannedRow, PlannedWrite
 
@@ -325,7 +329,7 @@ def plan_rows(
     def once(listed: frozenset[str]) -> list[PlannedRow]:
         ctx = GateContext(settings=settings, lang=lang, listed_item_ids=listed)
         return one_write_per_target(
-            [plan_row(live, action, confirm=confirm, ctx=ctx) for live, action, confirm in entries]
+            [plan_row(live, action, confirm=confirm, ctx=ctx) for live, action, confirm in entries], lang=lang
         )
 
     return once(taken_down(once(frozenset())))
@@ -361,7 +365,7 @@ def taken_down(rows: Iterable[PlannedRow]) -> frozenset[str]:
     return frozenset(down)
 
 
-def one_write_per_target(rows: list[PlannedRow]) -> list[PlannedRow]:
+def one_write_per_target(rows: list[PlannedRow], *, lang: str = "en") -> list[PlannedRow]:
     """Rows that resolve to the same item (or variation) must not write it twice.
 
     A SKU row and an item-ID row, or two SKUs of one listing, can name the same target; Check
@@ -388,11 +392,11 @@ def one_write_per_target(rows: list[PlannedRow]) -> list[PlannedRow]:
             row.code_details[code.value] = f"{target}: {numbers}"
             row.detail = "; ".join(row.code_details.values())
             row.result = None
-    _one_ad_pause_per_group(rows)
+    _one_ad_pause_per_group(rows, lang)
     return rows
 
 
-def _one_ad_pause_per_group(rows: Sequence[PlannedRow]) -> None:
+def _one_ad_pause_per_group(rows: Sequence[PlannedRow], lang: str) -> None:
     """Keep one ``PAUSE_AD`` per ad group: the first row's; later rows name it instead."""
     owner: dict[str, int] = {}
     for row in rows:
@@ -403,7 +407,8 @@ def _one_ad_pause_per_group(rows: Sequence[PlannedRow]) -> None:
             if first == row.row_number:
                 continue
             row.writes.remove(write)
-            row.code_details[Code.AD_PAUSED_WITH_LISTING.value] = f"{write.ad_group_id}: {first}"
+            where = ui_text("row", lang).format(n=first)
+            row.code_details[Code.AD_PAUSED_WITH_LISTING.value] = f"{write.ad_group_id} ({where})"
             row.detail = "; ".join(row.code_details.values())
 
 

@@ -43,7 +43,7 @@ from mltakedown.engine.model import Plan, PlannedRow, StageReport
 from mltakedown.engine.outcomes import blocked_outcome, row_outcome
 from mltakedown.engine.plan import is_current, load_plan, plan_path
 from mltakedown.engine.reconcile import AD_OPS, triage
-from mltakedown.engine.restore import find_takedowns, plan_restore
+from mltakedown.engine.restore import find_takedowns, plan_restore, row_item_id
 from mltakedown.engine.runner import CONCURRENCY, WriteRunner
 from mltakedown.engine.snapshots import SnapshotStore
 from mltakedown.engine.writes import WriteJob, read_items
@@ -244,13 +244,18 @@ def execute_counts(
     jobs: Sequence[WriteJob],
     skipped_rows: Sequence[PlannedRow],
     states: Mapping[str, WriteState] | None = None,
+    *,
+    not_ours: int = 0,
 ) -> dict[str, int]:
-    """The counts the confirmation shows: writes per operation, rows per verdict, and — on a
-    re-run — how many writes an earlier run already did or left to reconcile."""
+    """The counts the confirmation shows: writes per operation, rows per verdict (``not_ours``:
+    rows held back because the item is another seller's, shown as blocked), and — on a re-run —
+    how many writes an earlier run already did or left to reconcile."""
     counts = write_counts(jobs, states)
     for row in skipped_rows:
         key = row_result(row).value.lower()
         counts[key] = counts.get(key, 0) + 1
+    if not_ours:
+        counts["blocked"] = counts.get("blocked", 0) + not_ours
     counts["rows"] = len(plan.rows)
     return counts
 
@@ -435,7 +440,8 @@ async def execute(
     plan, me = checked
     split = _split(plan)
     journal = read_journal(state_dir(book.path) / JOURNAL_NAME)
-    if not confirm(execute_counts(plan, split.jobs, split.quiet, journal.states())):
+    counts = execute_counts(plan, split.jobs, split.quiet, journal.states(), not_ours=len(split.not_ours))
+    if not confirm(counts):
         return _refuse_run(
             frame, "cancelled at the confirmation", book=book, calls=calls, journal_digest=journal.last_digest
         )
@@ -515,14 +521,16 @@ async def restore(
         return _refuse_run(frame, _damaged(log.problems))
     states = log.states()
     takedowns = find_takedowns(states)
+    # Only the items the RESTORE rows name are read (not every item the journal ever took down).
+    named = [i for row in rows if (i := row_item_id(row, takedowns)) is not None and i in takedowns]
     try:
         account = await _check_account(api, book, None)
+        if account.problem:
+            return _refuse_all(book, rows, Code.ACCOUNT_MISMATCH, account.problem, frame, calls)
         with calls.scope(None, "restore-read"):
-            live = await read_items(api, list(takedowns))
+            live = await read_items(api, named)
     except MeliError as exc:
         return _refuse_all(book, rows, *_api_refusal(exc), frame, calls)
-    if account.problem:
-        return _refuse_all(book, rows, Code.ACCOUNT_MISMATCH, account.problem, frame, calls)
     lang = book.language
     snapshots = SnapshotStore(folder, frame.run_id)
     when = now or dt.datetime.now(dt.UTC)

@@ -14,6 +14,12 @@ written items are read back with multiget (20 per request) and a ``verify`` entr
 Before any of this, writes an earlier, interrupted run left in flight are reconciled from live
 state (:mod:`.reconcile`).
 
+Two reads guard the edges: the items of variation writes are read right before the writes
+(a variations PUT deletes every variation it does not list, so it must list the current ones,
+not those Pull saw), and a write that failed in a way that says nothing about its effect (a lost
+answer, a 5xx) is read back in the same run, so a listing that did come down is reported
+``RECONCILED`` rather than failed, and never sent again.
+
 The same runner serves Restore; only the jobs differ. Row outcomes are computed from the journal
 (:func:`row_outcome`), so a re-run reports rows done by an earlier run exactly as that run would.
 """
@@ -212,7 +218,7 @@ class WriteRunner:
             return held
         for job in jobs:
             found, seen = items.get(job.write.item_id, (False, None))
-            current = variation_ids_of(job.write, None, _live_variation_ids(seen)) if found else []
+            current = _live_variation_ids(seen) if found else []
             if job.write.variation_id not in current:
                 where = "is no longer on the item" if found else "could not be read (item not found)"
                 self.not_sent[job.write_id] = f"variation {job.write.variation_id} {where}; pull again"

@@ -188,8 +188,12 @@ class SnapshotStore:
         run_dir = self.root / self.run_id
         run_dir.mkdir(parents=True, exist_ok=True)
         path = run_dir / f"{item_id}.json"
-        write_atomic(path, data)
+        # The checksum first, the snapshot last: the snapshot file appearing is the commit point.
+        # A run killed in between leaves only a checksum, which no scan indexes, so the next run
+        # takes the snapshot again (no write was sent: the intent comes after). The other order
+        # would leave a snapshot without checksum that later runs use and Restore then refuses.
         write_atomic(path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n".encode("ascii"))
+        write_atomic(path, data)
         self._index[item_id] = path
         return self._sheet_row(item, key, self.run_id, taken_at, digest, path, variation_id)
 

@@ -33,6 +33,7 @@ import base64
 import hashlib
 import logging
 import secrets
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,8 +44,15 @@ from urllib.parse import urlencode
 
 import httpx
 
+from mltakedown.meli.calls import CallRecord, OnCall
 from mltakedown.meli.constants import DEFAULT_API_URL, TOKEN_EXPIRY_SKEW, TOKEN_MAX_RETRIES
-from mltakedown.meli.errors import APIConnectionError, APIError, TokenError, api_error_from_response
+from mltakedown.meli.errors import (
+    APIConnectionError,
+    APIError,
+    TokenError,
+    api_error_from_response,
+    parse_error_body,
+)
 from mltakedown.meli.filelock import DEFAULT_LOCK_TIMEOUT, FileLock, lock_file_name
 from mltakedown.meli.retry import RetryPolicy, parse_retry_after, should_retry_transport
 from mltakedown.meli.tokens import FileTokenStore, TokenSet, TokenStore, config_dir
@@ -150,7 +158,12 @@ class OAuthApp:
         return f"{base.rstrip('/')}/authorization?{query}"
 
     async def exchange_code(
-        self, code: str, verifier: str, *, http: httpx.AsyncClient | None = None
+        self,
+        code: str,
+        verifier: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        on_call: OnCall | None = None,
     ) -> TokenSet:
         """Trade an authorization code (+ PKCE verifier) for a token set."""
         return await self._token_call(
@@ -163,10 +176,15 @@ class OAuthApp:
                 "code_verifier": verifier,
             },
             http,
+            on_call,
         )
 
-    async def refresh(self, refresh_token: str, *, http: httpx.AsyncClient | None = None) -> TokenSet:
-        """Spend ``refresh_token`` for a new token set (with a new refresh token)."""
+    async def refresh(
+        self, refresh_token: str, *, http: httpx.AsyncClient | None = None, on_call: OnCall | None = None
+    ) -> TokenSet:
+        """Spend ``refresh_token`` for a new token set (with a new refresh token).
+
+        ``on_call`` sees every attempt (never the form: it holds the secrets)."""
         return await self._token_call(
             {
                 "grant_type": "refresh_token",
@@ -175,24 +193,31 @@ class OAuthApp:
                 "refresh_token": refresh_token,
             },
             http,
+            on_call,
         )
 
-    async def _token_call(self, form: dict[str, str], http: httpx.AsyncClient | None) -> TokenSet:
+    async def _token_call(
+        self, form: dict[str, str], http: httpx.AsyncClient | None, on_call: OnCall | None
+    ) -> TokenSet:
         if http is None:
             async with httpx.AsyncClient(base_url=self.api_url) as own:
-                return await self._post_token(own, form)
-        return await self._post_token(http, form)
+                return await self._post_token(own, form, on_call)
+        return await self._post_token(http, form, on_call)
 
-    async def _post_token(self, http: httpx.AsyncClient, form: dict[str, str]) -> TokenSet:
+    async def _post_token(
+        self, http: httpx.AsyncClient, form: dict[str, str], on_call: OnCall | None
+    ) -> TokenSet:
         grant = form["grant_type"]
         retries = 0
         lost_before = False  # an earlier attempt may have spent the code / refresh token
         while True:
+            at, started = datetime.now(UTC), time.perf_counter()
             try:
                 with map_transport_errors("POST", TOKEN_PATH):
                     # Parameters go in the form body, as ML recommends (never in the query string).
                     response = await http.post(TOKEN_PATH, data=form, headers={"accept": "application/json"})
             except APIConnectionError as exc:
+                _report(on_call, at, started, retries + 1, None, None, exc.code)
                 lost_before = lost_before or exc.request_sent
                 if retries < self.retry.max_retries and should_retry_transport(exc, idempotent=True):
                     retries += 1
@@ -205,8 +230,23 @@ class OAuthApp:
                     else ""
                 )
                 raise TokenError(
-                    f"{grant} request failed: {exc.message}.{lost}", code="token_endpoint_unreachable"
+                    _redact(f"{grant} request failed: {exc.message}.{lost}", form),
+                    code="token_endpoint_unreachable",
                 ) from exc
+            error_code = None
+            if response.is_error:
+                error_code = parse_error_body(
+                    response.status_code, response.content, response.headers.get("content-type", "")
+                ).error
+            _report(
+                on_call,
+                at,
+                started,
+                retries + 1,
+                response.status_code,
+                response.headers.get("x-request-id"),
+                error_code,
+            )
             busy = response.status_code == 429 or response.status_code >= 500
             if busy and retries < self.retry.max_retries:
                 retries += 1
@@ -220,7 +260,7 @@ class OAuthApp:
                 await asyncio.sleep(delay)
                 continue
             if response.is_error:
-                raise _token_refused(grant, api_error_from_response(response), lost_before=lost_before)
+                raise _token_refused(grant, api_error_from_response(response), form, lost_before=lost_before)
             break
         try:
             payload: Any = response.json()
@@ -231,8 +271,55 @@ class OAuthApp:
         return TokenSet.from_oauth(payload)
 
 
-def _token_refused(grant: str, api_error: APIError, *, lost_before: bool) -> TokenError:
-    """The :class:`TokenError` for a refused token call (its ``code`` is the API's ``invalid_*``)."""
+def _report(
+    on_call: OnCall | None,
+    at: datetime,
+    started: float,
+    attempt: int,
+    status: int | None,
+    request_id: str | None,
+    error: str | None,
+) -> None:
+    """Hand one token-endpoint attempt to the call hook (the Log sheet): no form, no secrets."""
+    if on_call is None:
+        return
+    record = CallRecord(
+        at=at,
+        method="POST",
+        path=TOKEN_PATH,
+        status=status,
+        request_id=request_id,
+        duration_ms=round((time.perf_counter() - started) * 1000.0, 3),
+        attempt=attempt,
+        error=error,
+    )
+    try:
+        on_call(record)
+    except Exception:
+        logger.exception("on_call hook failed for POST %s", TOKEN_PATH)
+
+
+_SECRET_FORM_FIELDS = ("client_secret", "refresh_token", "code", "code_verifier")
+
+
+def _redact(text: str, form: dict[str, str]) -> str:
+    """``text`` with every secret we sent replaced by ``***`` (in case an answer echoes one)."""
+    for name in _SECRET_FORM_FIELDS:
+        value = form.get(name)
+        if value:
+            text = text.replace(value, "***")
+    return text
+
+
+def _token_refused(grant: str, api_error: APIError, form: dict[str, str], *, lost_before: bool) -> TokenError:
+    """The :class:`TokenError` for a refused token call (its ``code`` is the API's ``invalid_*``).
+
+    The API error stays attached as ``__cause__`` (status, code, request id), scrubbed of any
+    secret the answer may echo, since tracebacks end up in the workbook's Log sheet.
+    """
+    api_error.message = _redact(api_error.message, form)
+    api_error.args = (api_error.message,)
+    api_error.body = None
     transient = api_error.status_code == 429 or api_error.status_code >= 500
     advice = "Try again later." if transient else "Re-authorise the account."
     lost = (
@@ -337,6 +424,8 @@ class TokenManager:
         self._lock_dir = lock_dir
         self._lock_timeout_s = lock_timeout_s
         self._current: TokenSet | None = None
+        self.on_call: OnCall | None = None
+        """Sees every token-endpoint attempt (``MeliClient`` passes its own hook)."""
         self._inflight: set[asyncio.Future[str]] = set()  # strong refs: the loop keeps only weak ones
         self.refresh_count = 0
         """How many refresh calls this manager made (for tests and diagnostics)."""
@@ -353,6 +442,11 @@ class TokenManager:
         """Use ``http`` for the token endpoint unless a client was given explicitly."""
         if self.http is None:
             self.http = http
+
+    def use_on_call(self, on_call: OnCall | None) -> None:
+        """Report token-endpoint attempts to ``on_call`` unless a hook was given explicitly."""
+        if self.on_call is None:
+            self.on_call = on_call
 
     def lock_path(self) -> Path:
         """The file whose OS lock serialises this alias's refreshes across processes."""
@@ -395,6 +489,15 @@ class TokenManager:
         task.add_done_callback(self._settled)
         return await asyncio.shield(task)
 
+    async def settle(self) -> None:
+        """Wait for refreshes still running for callers that went away.
+
+        :class:`MeliClient` calls this before closing the HTTP client the refresh may be using:
+        closing it under a refresh in flight would lose the rotated tokens after all.
+        """
+        while self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+
     def _settled(self, task: asyncio.Future[str]) -> None:
         self._inflight.discard(task)
         if not task.cancelled() and task.exception() is not None:
@@ -422,7 +525,7 @@ class TokenManager:
                 alias=self.alias,
             )
         try:
-            new = await app.refresh(stored.refresh_token, http=self.http)
+            new = await app.refresh(stored.refresh_token, http=self.http, on_call=self.on_call)
         except TokenError as exc:
             exc.alias = self.alias
             raise

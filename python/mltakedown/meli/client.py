@@ -158,6 +158,7 @@ class MeliClient:
         provider = _provider(tokens, self.config)
         if isinstance(provider, TokenManager):
             provider.use_http(self._transport.http)
+            provider.use_on_call(on_call)
         self.account_alias = provider.alias if isinstance(provider, TokenManager) else ""
         """The login whose tokens this client uses (``""`` for an access token given directly)."""
         self._requester = Requester(
@@ -183,7 +184,9 @@ class MeliClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (once a token refresh still in flight has been saved)."""
+        if isinstance(self._requester.tokens, TokenManager):
+            await self._requester.tokens.settle()
         await self._transport.aclose()
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -209,8 +212,17 @@ class MeliClient:
         return data
 
     async def _put_item(self, item_id: str, body: dict[str, Any]) -> Item:
-        data, response = await self._requester.request_json("PUT", f"/items/{item_id}", json=body)
-        return self._model(Item, data, response)
+        try:
+            data, response = await self._requester.request_json("PUT", f"/items/{item_id}", json=body)
+            return self._model(Item, data, response)
+        except InvalidResponseError as exc:
+            # A 2xx whose body we cannot use (a proxy's page, a truncated or odd answer): the
+            # write *was* accepted, so reporting a failure would be false and final. Read the
+            # item back instead; if that fails too, its error (transient or not) is the answer.
+            logger.warning(
+                "PUT /items/%s succeeded with an unusable answer (%s); reading it back", item_id, exc
+            )
+            return await self.get_item(item_id)
 
     # -- account --------------------------------------------------------------------------------
 

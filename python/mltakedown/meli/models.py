@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from mltakedown.meli.errors import APIError
 
@@ -39,6 +39,19 @@ class ApiModel(BaseModel):
 
     # Ids arrive as numbers on some endpoints and as strings on others; accept both for str fields.
     model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_list_is_empty(cls, value: Any, info: ValidationInfo) -> Any:
+        """``"sub_status": null`` (or ``tags``, ``variations``…) means an empty list.
+
+        Without this one null list made the whole item unreadable, and its row failed.
+        """
+        if value is None and info.field_name is not None:
+            declared = cls.model_fields.get(info.field_name)
+            if declared is not None and get_origin(declared.annotation) is list:
+                return []
+        return value
 
 
 class Attribute(ApiModel):

@@ -178,6 +178,12 @@ class Requester:
                 else:
                     await self._sleep(delay)
                 continue
+            if response.status_code == 429:
+                # Giving up on this call does not end the storm: still hold every other caller
+                # back, or they run into the same wall one after another.
+                self.limiter.pause_for(
+                    self.retry.delay(retries + 1, status_code=429, retry_after=retry_after)
+                )
             if ambiguous is not None and ambiguous is not error and not retryable:
                 raise _still_ambiguous(ambiguous, error) from error
             raise error

@@ -34,6 +34,8 @@ __all__ = [
 KEYRING_SERVICE = "mltakedown"
 _ALIAS_INDEX = "__aliases__"
 TOKEN_FILE_NAME = "tokens.json"
+STORE_LOCK_TIMEOUT = 15.0
+"""Seconds to wait for another process's save (milliseconds of work); the wait blocks the thread."""
 
 
 @dataclass(frozen=True)
@@ -187,14 +189,14 @@ class FileTokenStore:
 
     def save(self, alias: str, tokens: TokenSet) -> None:
         """Replace the tokens of ``alias`` (fsync'd before returning)."""
-        with hold_file_lock(self.lock_path):
+        with hold_file_lock(self.lock_path, timeout_s=STORE_LOCK_TIMEOUT):
             data = self._read()
             data[alias] = tokens.to_dict()
             self._write(data)
 
     def delete(self, alias: str) -> None:
         """Forget ``alias``."""
-        with hold_file_lock(self.lock_path):
+        with hold_file_lock(self.lock_path, timeout_s=STORE_LOCK_TIMEOUT):
             data = self._read()
             if data.pop(alias, None) is not None:
                 self._write(data)

@@ -284,7 +284,10 @@ class _RowBuilder:
         row.done_at_utc = None
         if outcome.get("ok"):
             row.status_after = str(outcome.get("status_after") or "")
-            row.done_at_utc = _time(outcome.get("at"))
+            # A reconciled write was sent by a run that died before its answer came: it took
+            # effect when sent (the intent's time), not when the re-run found it done.
+            sent = intent.get("at") if outcome.get("reconciled") else None
+            row.done_at_utc = _time(sent) or _time(outcome.get("at"))
             row.new_item_id = str(outcome.get("new_item_id") or "")
             if main.verify is not None and main.verify.get("status_seen"):
                 row.verified_status = str(main.verify["status_seen"])

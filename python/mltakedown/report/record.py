@@ -88,6 +88,28 @@ def _item_matches(row: SheetRow, state: WriteState) -> bool:
     return wanted in {str(state.intent.get("item_id") or ""), str(outcome.get("new_item_id") or "")}
 
 
+def _check_snapshot_file(path: Path, folder: Path) -> list[Problem]:
+    """One snapshot file: its bytes match its ``.sha256``, and it sits where its run and item say."""
+    where = _rel(path, folder)
+    try:
+        snapshot = load_snapshot(path)
+    except SnapshotError as exc:
+        return [Problem(ProblemKind.SNAPSHOT_ALTERED, where, str(exc))]
+    except (ValueError, KeyError) as exc:
+        return [Problem(ProblemKind.SNAPSHOT_ALTERED, where, f"not a snapshot: {exc}")]
+    if (snapshot.run_id, snapshot.item_id) != (path.parent.name, path.stem):
+        # Moved or renamed (with its checksum): the run ID or item it names is not its place.
+        return [
+            Problem(
+                ProblemKind.SNAPSHOT_ALTERED,
+                where,
+                f"records run {snapshot.run_id} and item {snapshot.item_id}, "
+                "but sits in another run's or item's place",
+            )
+        ]
+    return []
+
+
 def _check_snapshots(folder: Path, record: WorkbookRecord, names_in_journal: set[str]) -> list[Problem]:
     problems: list[Problem] = []
     on_disk: dict[str, Path] = {}
@@ -98,10 +120,7 @@ def _check_snapshots(folder: Path, record: WorkbookRecord, names_in_journal: set
         for path in sorted(root.glob("*/*.json")):
             if area == SNAPSHOT_DIR:
                 on_disk.setdefault(path.name, path)
-            try:
-                load_snapshot(path)
-            except SnapshotError as exc:
-                problems.append(Problem(ProblemKind.SNAPSHOT_ALTERED, _rel(path, folder), str(exc)))
+            problems += _check_snapshot_file(path, folder)
         for sha in sorted(root.glob("*/*.json.sha256")):
             if not sha.with_name(sha.name.removesuffix(".sha256")).is_file():
                 problems.append(
@@ -146,8 +165,16 @@ def _check_pack_copies(folder: Path) -> list[Problem]:
             continue
         except (ValueError, KeyError):
             continue  # not a snapshot copy
-        for area in (SNAPSHOT_DIR, EVIDENCE_DIR):
-            source = folder / area / copied.run_id / copy.name
+        sources = [folder / area / copied.run_id / copy.name for area in (SNAPSHOT_DIR, EVIDENCE_DIR)]
+        if not any(source.is_file() for source in sources):
+            problems.append(
+                Problem(
+                    ProblemKind.SNAPSHOT_MISSING,
+                    _rel(copy, folder),
+                    f"the appeal pack keeps a copy, but the snapshot of run {copied.run_id} is gone",
+                )
+            )
+        for source in sources:
             if source.is_file() and hashlib.sha256(source.read_bytes()).hexdigest() != copied.sha256:
                 problems.append(
                     Problem(
@@ -222,6 +249,16 @@ def _backing_problem(row: SheetRow, states: list[WriteState], positions: dict[in
     return ""
 
 
+def _shows_write_then_failure(row: SheetRow, state: WriteState) -> bool:
+    """The row is FAILED yet shows the listing's status after this write: the listing changed and
+    another write of the row (its ad, say) failed or was not sent, as the engine reports it."""
+    if row.text("result").upper() != "FAILED" or not _item_matches(row, state):
+        return False
+    outcome, verify = state.outcome or {}, state.verify or {}
+    seen = {str(outcome.get("status_after") or ""), str(verify.get("status_seen") or "")} - {""}
+    return row.text("status_after") in seen
+
+
 def _check_rows(record: WorkbookRecord, log: JournalLog) -> list[Problem]:
     problems: list[Problem] = []
     states = log.states()
@@ -258,6 +295,8 @@ def _check_rows(record: WorkbookRecord, log: JournalLog) -> list[Problem]:
             continue  # the read-back disagreed: the row rightly shows a failure
         number = _intent_row(state)
         found = by_row.get(number)
+        if found is not None and _shows_write_then_failure(found, state):
+            continue
         if found is None or not _claims_done(found) or not _item_matches(found, state):
             shown = (
                 "no such row"
@@ -286,6 +325,14 @@ def verify_record(workbook_path: Path) -> list[Problem]:
             Problem(ProblemKind.JOURNAL_MISSING, _rel(journal_path, folder), "no journal beside the workbook")
         )
     log = read_journal(journal_path)
+    if log.torn_tail:
+        problems.append(
+            Problem(
+                ProblemKind.JOURNAL_TRUNCATED,
+                f"{JOURNAL_NAME} last line",
+                "the last line is incomplete (cut off, or an append interrupted by a crash)",
+            )
+        )
     for number in log.broken_at:
         detail = next((p for p in log.problems if p.startswith(f"line {number}:")), "chain broken")
         problems.append(Problem(ProblemKind.JOURNAL_CHAIN, f"{JOURNAL_NAME} line {number}", detail))

@@ -79,7 +79,10 @@ async def authorization(request: Request) -> Response:
     redirect_uri = params.get("redirect_uri")
     if client_id not in world.tokens.apps or not redirect_uri:
         raise bad_request("client_id and redirect_uri are required", "invalid_request")
-    user_id = int(params.get("user_id", "1001"))
+    raw_user = params.get("user_id", "1001")
+    if not raw_user.isdigit():
+        raise bad_request(f"Invalid user_id: {raw_user}", "invalid_request")
+    user_id = int(raw_user)
     world.user(user_id)
     code = world.issue_authorization_code(
         user_id,

@@ -177,9 +177,16 @@ class World:
         return self._sku_index[1]
 
     def new_scroll(self, ids: list[str], position: int, seller_id: int) -> str:
-        """Register a scan cursor; the id changes on every call."""
+        """Register a scan cursor; the id changes on every call.
+
+        Cursors of abandoned scans are dropped once expired, so a long-running sandbox does not
+        keep every scan's id list forever.
+        """
+        now = self.clock.now()
+        for stale in [k for k, v in self.scrolls.items() if now >= v.expires_at]:
+            del self.scrolls[stale]
         scroll_id = uuid.uuid4().hex + uuid.uuid4().hex
-        self.scrolls[scroll_id] = Scroll(ids, position, self.clock.now() + SCROLL_TTL_S, seller_id)
+        self.scrolls[scroll_id] = Scroll(ids, position, now + SCROLL_TTL_S, seller_id)
         return scroll_id
 
     def record_write(self, method: str, path: str, item: str | None, body: Any, status: int) -> None:
