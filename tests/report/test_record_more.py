@@ -54,7 +54,7 @@ def _set(workbook: Path, row: int, values: dict[str, object]) -> None:
     keys = L.header_keys()
     columns = {keys[L.normalise_header(c.value)]: c.column for c in ws[L.HEADER_ROW] if c.value}
     for key, value in values.items():
-        ws.cell(row, columns[key], value)
+        ws.cell(row, columns[key]).value = value  # (ws.cell(r, c, None) would leave the cell as is)
     wb.save(workbook)
 
 

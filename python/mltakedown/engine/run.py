@@ -54,6 +54,16 @@ from mltakedown.meli.models import User
 Confirm = Callable[[dict[str, int]], bool]
 """Shown the counts (``{"pause": 120, "blocked": 3, …}``); returns whether to go ahead."""
 
+MAX_PLAN_AGE = dt.timedelta(hours=24)
+"""Execute refuses a plan older than this: its gates read orders, ads and moderation state that
+change by the hour."""
+
+
+def plan_age(plan: Plan, now: dt.datetime | None = None) -> dt.timedelta:
+    """How old ``plan`` is (a plan stored without a time zone is taken as UTC)."""
+    created = plan.created_at if plan.created_at.tzinfo else plan.created_at.replace(tzinfo=dt.UTC)
+    return (now or dt.datetime.now(dt.UTC)) - created
+
 
 def new_run_id(now: dt.datetime | None = None) -> str:
     """A sortable, unique run id: ``20261127T021500Z-1a2b3c``."""
@@ -119,9 +129,15 @@ def _refuse_all(
     book: WorkbookPort, rows: Sequence[InputRow], code: Code, detail: str, frame: _Frame, calls: CallLog
 ) -> StageReport:
     """Every row gets ``code``; nothing is sent. The calls made to find out (``/users/me``) still
-    go to the Log sheet."""
+    go to the Log sheet.
+
+    Only result, code, message and remedy change: the execution columns a previous run wrote
+    (status after, request ID, done at) stay, since they are still the truth about the listing.
+    """
     lang = book.language
     outcomes = [blocked_outcome(row.row_number, code, lang=lang, detail=detail) for row in rows]
+    for outcome in outcomes:
+        outcome.values = {}
     book.write_outcomes(outcomes, stage=frame.stage)
     _log_calls(book, calls)
     book.save()
@@ -296,6 +312,13 @@ async def _preflight(
             return _refuse_all(book, rows, Code.NO_PLAN, "run Plan first", frame, calls)
     if not is_current(plan, rows):
         detail = "the rows changed since the plan was made; run Plan again"
+        return _refuse_all(book, rows, Code.PLAN_STALE, detail, frame, calls)
+    age = plan_age(plan)
+    if age > MAX_PLAN_AGE:
+        # The gates were decided on live state (orders, ads, moderation) that an old plan no
+        # longer describes: a listing may have sold meanwhile, so its close would now hurt.
+        hours = age.total_seconds() / 3600
+        detail = f"the plan is {hours:.0f} hours old (the limit is {MAX_PLAN_AGE.total_seconds() / 3600:.0f}); run Plan again"
         return _refuse_all(book, rows, Code.PLAN_STALE, detail, frame, calls)
     try:
         account = await _check_account(api, book, plan.seller_id)

@@ -197,6 +197,9 @@ class _Builder:
         ]
         if with_error:
             fields += [
+                # A row can fail after its listing changed (the listing paused, its ad did not):
+                # the status the listing was left in is said, not implied.
+                Field(self.label("status_after"), self.status(row.status_after)),
                 Field(self.label("api_error"), row.api_error or self.na),
                 Field(self.label("request_ids"), ", ".join(row.request_ids) or self.na),
             ]
