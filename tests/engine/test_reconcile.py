@@ -139,3 +139,13 @@ def test_target_states() -> None:
     # A relist in flight cannot be judged from the old item: never risk a second listing.
     verdict = judge(w(Op.RELIST), {"status": "closed"}, found=True)
     assert verdict.uncertain and not verdict.reached
+
+
+def test_a_pause_is_reached_only_when_the_seller_paused_it() -> None:
+    pause = PlannedWrite(op=Op.PAUSE, item_id="MLM1", expected_status="paused")
+    # Paused for lack of stock only: a restock would bring it back, so it is not taken down.
+    assert not target_reached(pause, {"status": "paused", "sub_status": ["out_of_stock"]})
+    assert target_reached(pause, {"status": "paused", "sub_status": ["out_of_stock", "paused_by_seller"]})
+    assert target_reached(pause, {"status": "paused", "sub_status": ["paused_by_seller"]})
+    assert target_reached(pause, {"status": "paused", "sub_status": []})
+    assert not target_reached(pause, {"status": "active", "sub_status": []})

@@ -6,9 +6,10 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
+from mltakedown.book.ports import BookSettings
 from mltakedown.codes import Code
 from mltakedown.engine import run
-from mltakedown.engine.plan import save_plan
+from mltakedown.engine.plan import save_plan, settings_hash
 from mltakedown.sandbox.seed import TRICKY as T
 
 from .exec_support import input_row, make_book, plan_for, sandbox_client, yes
@@ -60,3 +61,33 @@ async def test_a_refusal_keeps_the_execution_columns_of_an_earlier_run(tmp_path:
         assert refused.values == {}
         assert book.rows[0].outputs["request_id"] == done.values["request_id"]
         assert book.rows[0].outputs["status_after"] == "paused"
+
+
+async def test_a_plan_made_under_other_settings_is_refused(tmp_path: Path) -> None:
+    book = make_book(tmp_path, [(T["active_ad_item"], "PAUSE")])
+    async with sandbox_client() as h:
+        plan = await plan_for(h.api, book)
+        stamped = plan.model_copy(update={"settings_hash": settings_hash(book.settings)})
+        # The user turns off "pause ads with the listing" after Plan: the stored ad writes are stale.
+        book.settings = replace(
+            book.settings, pause_ads_with_listing=not book.settings.pause_ads_with_listing
+        )
+        await run.execute(book, h.api, confirm=yes, plan=stamped, calls=h.calls)
+        assert book.outcomes[2].code == Code.PLAN_STALE.value
+        assert "Settings" in book.outcomes[2].message
+        assert not h.world.writes
+
+
+def test_settings_hash_covers_what_the_gates_read() -> None:
+    base = BookSettings(seller_id=1001, account_alias="acme", default_site="MLM", pause_ads_with_listing=True)
+    same = BookSettings(
+        seller_id=1001, account_alias=" acme ", default_site="mlm", pause_ads_with_listing=True
+    )
+    assert settings_hash(base) == settings_hash(same)
+    for changed in (
+        replace(base, seller_id=2002),
+        replace(base, account_alias="other"),
+        replace(base, default_site="MLB"),
+        replace(base, pause_ads_with_listing=False),
+    ):
+        assert settings_hash(changed) != settings_hash(base)

@@ -241,3 +241,39 @@ async def test_the_default_run_is_the_latest_not_the_one_the_report_sheet_shows(
     assert record.run_id == restore_id and record.stage == "restore"
     assert make_report(path, languages=["en"]).run.run_id == restore_id
     assert verify_record(path) == []
+
+
+def test_a_failed_row_whose_listing_changed_says_so_in_the_not_done_section() -> None:
+    """The listing was paused, its ad was not: the row is listed as not done, with the status the
+    listing was left in."""
+    row = ReportRow(
+        row=5,
+        item_id="MLM1",
+        action="PAUSE",
+        result=Result.FAILED,
+        code="X307",
+        status_before="active",
+        status_after="paused",
+        reference="TRO-1",
+    )
+    [document] = build_confirmations(RunRecord(run_id="r", rows=[row]), "en")
+    done, not_done = document.sections[2], document.sections[3]
+    assert done.entries == []
+    [entry] = not_done.entries
+    labels = {field.label: field.value for field in entry.fields}
+    assert labels["Status after"] == "paused"
+
+
+async def test_a_row_that_names_another_listing_since_is_described_by_the_written_one(
+    tmp_path: Path, served: tuple[str, World]
+) -> None:
+    """After the run, the row's cells were overwritten with another listing (rows moved): the
+    confirmation names the listing the run paused with its own title, never the other's."""
+    path = sandbox_book(tmp_path / "book.xlsx", ROWS, lang="en", reason="IP complaint")
+    await plan_and_execute(served[0], path)
+    _set_cells(path, 0, {"item_id": "MLM9999999999", "title": "Someone else's listing"})
+    record = collect_run(path)
+    row = next(r for r in record.rows if r.row == L.FIRST_DATA_ROW)
+    assert row.item_id == T["active_mlm"] and row.was_written
+    assert row.title and row.title != "Someone else's listing"
+    assert T["active_mlm"].removeprefix("MLM") in row.permalink

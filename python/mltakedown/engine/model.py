@@ -125,6 +125,9 @@ class Plan(BaseModel):
     seller_id: int | None
     inputs_hash: str
     """SHA-256 over the input cells of every row (see ``engine.plan.inputs_hash``)."""
+    settings_hash: str = ""
+    """SHA-256 over the Settings the gates read (seller, account, ad policy, site); empty in plans
+    stored before it existed."""
     rows: list[PlannedRow]
     requests_estimate: int
     seconds_estimate: float

@@ -414,7 +414,9 @@ async def plan(
     before = calls.requests if calls else 0
     read = await read_live(rows, settings, api, lang=lang, concurrency=concurrency)
     planned = plan_rows_from(read, settings, lang)
-    stored = build_plan(planned, rows, workbook=book.path, seller_id=settings.seller_id, rate=rate)
+    stored = build_plan(
+        planned, rows, workbook=book.path, seller_id=settings.seller_id, rate=rate, settings=settings
+    )
     save_plan(stored, book.path)
     save_appeal_evidence(planned, book.path, run_id)
     checked = {row.row_number: row for row in read.checked}

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from mltakedown.book.ports import InputRow
+from mltakedown.book.ports import BookSettings, InputRow
 from mltakedown.engine.gates import requests_for
 from mltakedown.engine.journal import state_dir
 from mltakedown.engine.model import Plan, PlannedRow
@@ -63,6 +63,23 @@ def inputs_hash(rows: Sequence[InputRow]) -> str:
     return f"{HASH_VERSION}:{digest.hexdigest()}"
 
 
+def settings_hash(settings: BookSettings) -> str:
+    """SHA-256 over the Settings the gates and Execute depend on (``v1:<hex>``)."""
+    record = {
+        "seller_id": settings.seller_id,
+        "account_alias": settings.account_alias.strip(),
+        "default_site": settings.default_site.strip().upper(),
+        "pause_ads_with_listing": settings.pause_ads_with_listing,
+    }
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode())
+    return f"{HASH_VERSION}:{digest.hexdigest()}"
+
+
+def settings_changed(plan: Plan, settings: BookSettings) -> bool:
+    """True when the Settings the plan was made with differ from ``settings`` (old plans: never)."""
+    return bool(plan.settings_hash) and plan.settings_hash != settings_hash(settings)
+
+
 def is_current(plan: Plan, rows: Sequence[InputRow]) -> bool:
     """True when ``plan`` was made from exactly these rows."""
     return plan.inputs_hash == inputs_hash(rows)
@@ -88,8 +105,9 @@ def build_plan(
     seller_id: int | None,
     rate: float = DEFAULT_RATE,
     now: dt.datetime | None = None,
+    settings: BookSettings | None = None,
 ) -> Plan:
-    """Wrap planned rows into a :class:`Plan` with its hash and estimates."""
+    """Wrap planned rows into a :class:`Plan` with its hashes and estimates."""
     requests = estimate_requests(rows)
     return Plan(
         plan_id=uuid.uuid4().hex,
@@ -97,6 +115,7 @@ def build_plan(
         workbook=str(workbook),
         seller_id=seller_id,
         inputs_hash=inputs_hash(inputs),
+        settings_hash=settings_hash(settings) if settings is not None else "",
         rows=list(rows),
         requests_estimate=requests,
         seconds_estimate=estimate_seconds(requests, rate),

@@ -69,7 +69,10 @@ def target_reached(write: PlannedWrite, seen: Mapping[str, Any] | None) -> bool:
     status = seen.get("status")
     sub_status = seen.get("sub_status") or []
     if write.op is Op.PAUSE:
-        return bool(status == "paused")
+        # Paused only for lack of stock is not a takedown: the next restock reactivates it.
+        return bool(status == "paused") and (
+            "paused_by_seller" in sub_status or "out_of_stock" not in sub_status
+        )
     if write.op is Op.CLOSE:
         return bool(status == "closed")
     if write.op is Op.DELETE:

@@ -41,7 +41,7 @@ from mltakedown.engine.journal import (
 )
 from mltakedown.engine.model import Plan, PlannedRow, StageReport
 from mltakedown.engine.outcomes import blocked_outcome, row_outcome
-from mltakedown.engine.plan import is_current, load_plan, plan_path
+from mltakedown.engine.plan import is_current, load_plan, plan_path, settings_changed
 from mltakedown.engine.reconcile import AD_OPS, triage
 from mltakedown.engine.restore import find_takedowns, plan_restore, row_item_id
 from mltakedown.engine.runner import CONCURRENCY, WriteRunner
@@ -312,6 +312,9 @@ async def _preflight(
             return _refuse_all(book, rows, Code.NO_PLAN, "run Plan first", frame, calls)
     if not is_current(plan, rows):
         detail = "the rows changed since the plan was made; run Plan again"
+        return _refuse_all(book, rows, Code.PLAN_STALE, detail, frame, calls)
+    if settings_changed(plan, book.read_settings()):
+        detail = "the Settings (seller, account, ad policy or site) changed since the plan was made; run Plan again"
         return _refuse_all(book, rows, Code.PLAN_STALE, detail, frame, calls)
     age = plan_age(plan)
     if age > MAX_PLAN_AGE:

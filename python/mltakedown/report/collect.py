@@ -275,7 +275,15 @@ class _RowBuilder:
         item_states = [s for s in states if str(s.intent.get("op") or "") not in _AD_OPS]
         main = item_states[0] if item_states else states[0]
         intent, outcome = main.intent, main.outcome or {}
-        row.item_id = str(intent.get("item_id") or row.item_id)
+        written = str(intent.get("item_id") or "")
+        if row.item_id and written and row.item_id not in (written, str(outcome.get("new_item_id") or "")):
+            # The row now names another listing (rows moved or re-pulled since the run): describe
+            # the listing the run wrote, from its snapshot, never with the other one's title/link.
+            row.title = row.permalink = row.sku = ""
+            row.sub_status = []
+            row.identifier = str(intent.get("identifier") or written)
+            row.site = str(intent.get("site") or written[:3])
+        row.item_id = written or row.item_id
         variation = intent.get("variation_id")
         if isinstance(variation, int):
             row.variation_id = variation
