@@ -117,3 +117,17 @@ def test_every_input_column_is_in_the_hash(key: str, before: object, after: obje
     a = InputRow(5, {**base, key: before}) if before is not None else InputRow(5, dict(base))  # type: ignore[dict-item]
     b = InputRow(5, {**base, key: after})  # type: ignore[dict-item]
     assert inputs_hash([a]) != inputs_hash([b])
+
+
+def test_variation_writes_add_the_fresh_read_they_need() -> None:
+    from mltakedown.engine.model import Op, PlannedWrite
+
+    rows = [
+        PlannedRow(
+            row_number=n,
+            action="PAUSE",
+            writes=[PlannedWrite(op=Op.ZERO_VARIATION, item_id=f"MLM{n}", variation_id=n, body={})],
+        )
+        for n in range(2, 23)  # 21 items: two multigets before, two to verify
+    ]
+    assert estimate_requests(rows) == 21 + 2 + 2

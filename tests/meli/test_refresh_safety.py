@@ -352,3 +352,38 @@ async def test_token_calls_are_reported_to_the_call_hook_without_secrets(
         ("GET", "/users/me", 200, "req-1", 2, None),
     ]
     assert all("TG-" not in repr(c) and "s3cret" not in repr(c) for c in harness.calls)
+
+
+async def test_401_in_the_middle_of_a_retry_storm_refreshes_once_for_everyone(
+    tmp_path: Path, harness: Harness
+) -> None:
+    """Ten concurrent calls: each first meets a 429 (global pause), then a 503, then a 401 for the
+    old token. One refresh serves them all, and every call ends well."""
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save("acme", OLD)
+    attempts: dict[str, int] = {}
+    token_calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal token_calls
+        if request.url.path == "/oauth/token":
+            token_calls += 1
+            return json_response(NEW_ANSWER)
+        item_id = request.url.path.rsplit("/", 1)[-1]
+        attempts[item_id] = attempts.get(item_id, 0) + 1
+        if request.headers["authorization"] == "Bearer APP_USR-OLD":
+            step = attempts[item_id]
+            if step == 1:
+                return json_response({"error": "too_many_requests"}, 429, headers={"retry-after": "2"})
+            if step == 2:
+                return json_response({"error": "service_not_available"}, 503)
+            return json_response({"code": "unauthorized", "message": "invalid access token"}, 401)
+        return json_response({"id": item_id, "status": "active"})
+
+    manager = TokenManager(store, "acme", APP)
+    async with harness.client(handler, tokens=manager) as api:
+        items = await asyncio.gather(*(api.get_item(f"MLM{n}") for n in range(10)))
+    assert [i.id for i in items] == [f"MLM{n}" for n in range(10)]
+    assert token_calls == 1 and manager.refresh_count == 1
+    saved = store.load("acme")
+    assert saved is not None and saved.refresh_token == "TG-NEW"

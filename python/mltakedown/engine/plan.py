@@ -21,7 +21,7 @@ from pathlib import Path
 from mltakedown.book.ports import BookSettings, InputRow
 from mltakedown.engine.gates import requests_for
 from mltakedown.engine.journal import state_dir
-from mltakedown.engine.model import Plan, PlannedRow
+from mltakedown.engine.model import Op, Plan, PlannedRow
 from mltakedown.fileio import write_atomic
 from mltakedown.meli.constants import DEFAULT_RATE, MULTIGET_MAX_IDS
 
@@ -86,10 +86,17 @@ def is_current(plan: Plan, rows: Sequence[InputRow]) -> bool:
 
 
 def estimate_requests(rows: Sequence[PlannedRow]) -> int:
-    """Requests Execute will send: every write, plus the read-back verification (multiget of 20)."""
+    """Requests Execute will send: every write, the fresh read before variation writes (a
+    variations PUT must list every current variation), and the read-back verification (multigets
+    of 20)."""
     writes = sum(requests_for(row) for row in rows)
     verified = {write.item_id for row in rows for write in row.writes}
-    return writes + math.ceil(len(verified) / MULTIGET_MAX_IDS)
+    variation_items = {w.item_id for row in rows for w in row.writes if w.op is Op.ZERO_VARIATION}
+    return (
+        writes
+        + math.ceil(len(verified) / MULTIGET_MAX_IDS)
+        + math.ceil(len(variation_items) / MULTIGET_MAX_IDS)
+    )
 
 
 def estimate_seconds(requests: int, rate: float = DEFAULT_RATE) -> float:

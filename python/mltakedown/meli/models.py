@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, get_origin
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from mltakedown.meli.errors import APIError
 
@@ -33,25 +33,23 @@ __all__ = [
 
 _SELLER_SKU = "SELLER_SKU"
 
+_T = TypeVar("_T")
+
+
+def _null_is_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
+ListOf = Annotated[list[_T], BeforeValidator(_null_is_empty)]
+"""A list field where the API's ``null`` means empty (``"sub_status": null``, ``"tags": null``…):
+without it one null list made the whole item unreadable, and its row failed."""
+
 
 class ApiModel(BaseModel):
     """Base of every response model: unknown fields are kept, not rejected."""
 
     # Ids arrive as numbers on some endpoints and as strings on others; accept both for str fields.
     model_config = ConfigDict(extra="allow", populate_by_name=True, coerce_numbers_to_str=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _null_list_is_empty(cls, value: Any, info: ValidationInfo) -> Any:
-        """``"sub_status": null`` (or ``tags``, ``variations``…) means an empty list.
-
-        Without this one null list made the whole item unreadable, and its row failed.
-        """
-        if value is None and info.field_name is not None:
-            declared = cls.model_fields.get(info.field_name)
-            if declared is not None and get_origin(declared.annotation) is list:
-                return []
-        return value
 
 
 class Attribute(ApiModel):
@@ -81,9 +79,9 @@ class Variation(ApiModel):
     """Variation id (a large integer)."""
     available_quantity: int | None = None
     """Stock of this variation."""
-    attribute_combinations: list[Attribute] = Field(default_factory=list)
+    attribute_combinations: ListOf[Attribute] = Field(default_factory=list)
     """What distinguishes the variation (colour, size, ...)."""
-    attributes: list[Attribute] = Field(default_factory=list)
+    attributes: ListOf[Attribute] = Field(default_factory=list)
     """Variation attributes (fully present only with ``include_attributes=all``)."""
     seller_custom_field: str | None = None
     """The seller's internal free field (not the SKU)."""
@@ -107,7 +105,7 @@ class ItemShipping(ApiModel):
     """``fulfillment`` means FULL; also ``cross_docking``, ``self_service``, ..."""
     free_shipping: bool | None = None
     """Whether shipping is free for the buyer."""
-    tags: list[str] = Field(default_factory=list)
+    tags: ListOf[str] = Field(default_factory=list)
     """Shipping tags (``self_service_in`` = Flex next to FULL)."""
 
 
@@ -124,9 +122,9 @@ class Item(ApiModel):
     """Listing title."""
     status: str | None = None
     """``active``, ``paused``, ``closed``, ``under_review``, ``inactive``, ..."""
-    sub_status: list[str] = Field(default_factory=list)
+    sub_status: ListOf[str] = Field(default_factory=list)
     """E.g. ``paused_by_seller``, ``out_of_stock``, ``deleted``, ``forbidden``."""
-    tags: list[str] = Field(default_factory=list)
+    tags: ListOf[str] = Field(default_factory=list)
     """Item tags (``moderation_penalty``, ...)."""
     price: float | None = None
     """Current price."""
@@ -142,11 +140,11 @@ class Item(ApiModel):
     """True for catalog (buy box) listings."""
     catalog_product_id: str | None = None
     """Catalog product the listing belongs to."""
-    item_relations: list[dict[str, Any]] = Field(default_factory=list)
+    item_relations: ListOf[dict[str, Any]] = Field(default_factory=list)
     """Links between a catalog listing and its traditional parent."""
-    variations: list[Variation] = Field(default_factory=list)
+    variations: ListOf[Variation] = Field(default_factory=list)
     """Variations of a classic multi-variation listing."""
-    attributes: list[Attribute] = Field(default_factory=list)
+    attributes: ListOf[Attribute] = Field(default_factory=list)
     """Item attributes."""
     seller_custom_field: str | None = None
     """The seller's internal free field (not the SKU)."""
@@ -183,7 +181,7 @@ class User(ApiModel):
     """Home site."""
     country_id: str | None = None
     """Country code, e.g. ``MX``."""
-    tags: list[str] = Field(default_factory=list)
+    tags: ListOf[str] = Field(default_factory=list)
     """Account tags (``user_product_seller``, ``test_user``, ...)."""
 
 
@@ -224,13 +222,13 @@ class Order(ApiModel):
     """Free-form status detail."""
     date_created: datetime | None = None
     """When the order was created."""
-    order_items: list[OrderItem] = Field(default_factory=list)
+    order_items: ListOf[OrderItem] = Field(default_factory=list)
     """Lines of the order."""
     shipping: dict[str, Any] = Field(default_factory=dict)
     """``{"id": shipment_id}``."""
     pack_id: int | None = None
     """Cart/pack id grouping orders of one shipment."""
-    tags: list[str] = Field(default_factory=list)
+    tags: ListOf[str] = Field(default_factory=list)
     """Order tags."""
 
     @property
@@ -301,7 +299,7 @@ class AdGroup(ApiModel):
     """``active`` or ``paused``."""
     campaign_id: int | None = None
     """Campaign the group belongs to."""
-    item_ids: list[str] = Field(default_factory=list)
+    item_ids: ListOf[str] = Field(default_factory=list)
     """Items in the group."""
     grouping_type: str | None = None
     """``ITEM``, ``CATALOG`` or ``FAMILY``."""

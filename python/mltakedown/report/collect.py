@@ -1,10 +1,14 @@
 """Rebuilding a :class:`RunRecord` from a saved workbook, its journal and its snapshots.
 
 ``mltakedown report FILE`` works after the fact, on the file alone: the Takedown rows give what
-was asked and what each row shows; the journal gives the run (start, end, requests), the write
-response and the read-back per write, and the request IDs; the snapshots give the listing's
-permalink and SKU as they were before the change. The engine can also build the record itself
-and skip this module.
+was asked (reference, reason) and what blocked rows show; the journal gives the run (start, end,
+requests) and, for every row the run wrote, the facts of the write: status before and after,
+read-back, time, request IDs, result. The journal wins over the cells, which every later run
+rewrites (a Restore rewrites the rows it restores); a row the cells show as done with no write of
+the run behind it is not reported as done. The snapshots give the listing's permalink and SKU as
+they were before the change. A run's writes include those of the earlier runs it carried on
+(:func:`run_family`: a re-run after a crash reconciles instead of writing again). The engine can
+also build the record itself and skip this module.
 
 Journal fields read (written by :mod:`mltakedown.engine.runner` and ``engine.run``):
 ``run_start``/``run_end``: ``run_id``, ``stage``, ``at``, ``requests`` (and, when present,
