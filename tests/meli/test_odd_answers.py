@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -89,3 +91,23 @@ async def test_reads_with_unusable_bodies_still_fail(harness: Harness) -> None:
     async with harness.client(handler) as api:
         with pytest.raises(InvalidResponseError):
             await api.get_item("MLM1")
+
+
+async def test_a_401_for_an_account_without_its_app_says_to_log_in_again(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """A login whose application is unknown (accounts file lost) cannot refresh: the message must
+    not claim the token was "given directly"."""
+    from mltakedown.meli import AuthenticationError, FileTokenStore, TokenManager, TokenSet
+
+    store = FileTokenStore(tmp_path / "tokens.json")
+    store.save("acme", TokenSet("APP_USR-OLD", "TG-OLD"))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return json_response({"code": "unauthorized", "message": "invalid access token"}, 401)
+
+    async with harness.client(handler, tokens=TokenManager(store, "acme", None)) as api:
+        with pytest.raises(AuthenticationError) as caught:
+            await api.me()
+    assert "given directly" not in str(caught.value)
+    assert "log the account in again" in str(caught.value)

@@ -127,3 +127,27 @@ async def test_evidence_altered_with_its_checksum_is_caught_by_the_appeal_pack_c
     )
     kinds = [p.kind for p in verify_record(path)]
     assert ProblemKind.SNAPSHOT_ALTERED in kinds
+
+
+async def test_a_snapshot_rewritten_with_its_checksum_is_caught_by_the_journal(
+    tmp_path: Path, served: tuple[str, World]
+) -> None:
+    path = sandbox_book(tmp_path / "book.xlsx", ROWS, lang="en", reason="IP complaint")
+    await plan_and_execute(served[0], path)
+    assert verify_record(path) == []
+    snapshot = SnapshotStore(state_dir(path), "reader").find(T["active_mlm"])
+    assert snapshot is not None
+    intents = [e for e in read_journal(state_dir(path) / JOURNAL_NAME).entries if e.get("type") == "intent"]
+    assert any(e.get("snapshot") == snapshot.name and e.get("snapshot_sha256") for e in intents)
+    # Someone "improves" the evidence and recomputes its checksum file to match.
+    doc = json.loads(snapshot.read_bytes())
+    doc["item"]["title"] = "Something else entirely"
+    body = json.dumps(doc).encode()
+    snapshot.write_bytes(body)
+    sha = snapshot.with_name(snapshot.name + ".sha256")
+    sha.write_text(f"{hashlib.sha256(body).hexdigest()}  {snapshot.name}\n", encoding="ascii")
+    problems = verify_record(path)
+    assert any(
+        p.kind is ProblemKind.SNAPSHOT_ALTERED and "journal recorded" in str(p) and snapshot.name in str(p)
+        for p in problems
+    ), problems

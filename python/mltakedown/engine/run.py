@@ -400,7 +400,7 @@ async def _run_locked(
                 stage=frame.stage,
                 sent=runner.sent,
                 reconciled=runner.reconciled,
-                requests=calls.requests,
+                requests=calls.requests - frame.base_requests,
                 interrupted=repr(interrupted) if interrupted else None,
                 recovered_snapshot_runs=runner.recovered_runs,
             )

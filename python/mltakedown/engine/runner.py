@@ -38,7 +38,7 @@ from mltakedown.engine.error_codes import Failure, classify
 from mltakedown.engine.journal import Journal, WriteState
 from mltakedown.engine.model import Op
 from mltakedown.engine.reconcile import AD_OPS, judge, target_reached, triage
-from mltakedown.engine.snapshots import SnapshotError, SnapshotStore
+from mltakedown.engine.snapshots import SnapshotError, SnapshotStore, load_snapshot
 from mltakedown.engine.writes import WriteJob, perform, read_items, variation_ids_of
 from mltakedown.meli.errors import MeliError
 
@@ -283,8 +283,10 @@ class WriteRunner:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
 
-    def _snapshot(self, job: WriteJob) -> str | None:
-        """Take the item's first-ever snapshot if none exists; returns the snapshot file's name.
+    def _snapshot(self, job: WriteJob) -> tuple[str, str] | None:
+        """Take the item's first-ever snapshot if none exists; returns the snapshot file's name and
+        its SHA-256 (recorded in the hash-chained journal, so the file cannot be altered together
+        with its ``.sha256`` unnoticed).
 
         Raises :class:`SnapshotError` when an item write has no snapshot and none can be taken.
         """
@@ -303,7 +305,7 @@ class WriteRunner:
         path = self.snapshots.find(job.write.item_id)
         if path is None:
             raise SnapshotError(f"{job.write.item_id} could not be read to take its snapshot")
-        return path.name
+        return path.name, load_snapshot(path).sha256
 
     async def _write_one(self, job: WriteJob) -> bool:
         write = job.write
@@ -336,7 +338,8 @@ class WriteRunner:
                 body=write.body,
                 expected_status=write.expected_status,
                 status_before=job.status_before,
-                snapshot=snapshot,
+                snapshot=snapshot[0] if snapshot else None,
+                snapshot_sha256=snapshot[1] if snapshot else None,
                 source_write_id=job.source_write_id,
                 quantity_before=_variation_quantity(job.item, write.variation_id)
                 if write.op in VARIATION_OPS

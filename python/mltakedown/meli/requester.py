@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from mltakedown.meli.auth import TokenProvider
+from mltakedown.meli.auth import StaticToken, TokenProvider
 from mltakedown.meli.calls import CallRecord, OnCall
 from mltakedown.meli.errors import (
     APIConnectionError,
@@ -154,11 +154,7 @@ class Requester:
                     refreshed = True
                     await self.tokens.refresh(token)
                     continue
-                error.message += (
-                    " (still refused after refreshing the token)"
-                    if refreshed
-                    else " (the access token cannot be refreshed: it was given directly)"
-                )
+                error.message += self._why_still_refused(refreshed)
                 raise error
             retryable = should_retry_status(response.status_code, idempotent=idempotent)
             if retryable and retries < self.retry.max_retries:
@@ -187,6 +183,17 @@ class Requester:
             if ambiguous is not None and ambiguous is not error and not retryable:
                 raise _still_ambiguous(ambiguous, error) from error
             raise error
+
+    def _why_still_refused(self, refreshed: bool) -> str:
+        """What to add to a final 401's message: why no (further) refresh could help."""
+        if refreshed:
+            return " (still refused after refreshing the token)"
+        if self.tokens is None or isinstance(self.tokens, StaticToken):
+            return " (the access token cannot be refreshed: it was given directly)"
+        return (
+            " (the access token cannot be refreshed: the application it was issued to is not known "
+            "for this account; log the account in again)"
+        )
 
     @staticmethod
     def _record(

@@ -110,6 +110,26 @@ def _check_snapshot_file(path: Path, folder: Path) -> list[Problem]:
     return []
 
 
+def _check_journal_hashes(folder: Path, hashes: dict[str, str]) -> list[Problem]:
+    """Each pre-write snapshot against the SHA-256 its intent recorded in the hash-chained journal:
+    catches a snapshot rewritten together with its ``.sha256`` file (and the Snapshots sheet)."""
+    problems: list[Problem] = []
+    root = folder / SNAPSHOT_DIR
+    for name, recorded in sorted(hashes.items()):
+        for path in sorted(root.glob(f"*/{name}")) if root.is_dir() else []:
+            actual = hashlib.sha256(path.read_bytes()).hexdigest()
+            if actual != recorded.lower():
+                problems.append(
+                    Problem(
+                        ProblemKind.SNAPSHOT_ALTERED,
+                        _rel(path, folder),
+                        "differs from the SHA-256 the journal recorded when the snapshot was taken",
+                    )
+                )
+            break  # the first (oldest) snapshot of an item is the one the journal names
+    return problems
+
+
 def _check_snapshots(folder: Path, record: WorkbookRecord, names_in_journal: set[str]) -> list[Problem]:
     problems: list[Problem] = []
     on_disk: dict[str, Path] = {}
@@ -347,10 +367,15 @@ def verify_record(workbook_path: Path) -> list[Problem]:
             )
         )
     names: set[str] = set()
+    journal_hashes: dict[str, str] = {}
     for entry in log.entries:
         snapshot: Any = entry.get("snapshot")
         if entry.get("type") == "intent" and isinstance(snapshot, str) and snapshot:
             names.add(snapshot)
+            recorded: Any = entry.get("snapshot_sha256")
+            if isinstance(recorded, str) and recorded:
+                journal_hashes.setdefault(snapshot, recorded)
     problems += _check_snapshots(folder, record, names)
+    problems += _check_journal_hashes(folder, journal_hashes)
     problems += _check_rows(record, log)
     return problems
