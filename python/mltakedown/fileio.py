@@ -38,3 +38,16 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int | None = None) -> N
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable: without it, a power cut just after a token refresh can
+    bring back the old file, whose refresh token the server has already spent."""
+    if os.name != "posix":  # Windows has no directory handles to fsync; NTFS journals the rename
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -57,7 +57,7 @@ class _Api:
         return await self._api.delete_item(item_id)
 
     async def set_variation_stock(
-        self, item_id: str, quantities: Mapping[int, int], /, keep: Sequence[int] = ()
+        self, item_id: str, quantities: Mapping[int, int], /, *, keep: Sequence[int]
     ) -> Item:
         await self._hook("set_variation_stock", item_id)
         return await self._api.set_variation_stock(item_id, quantities, keep=keep)

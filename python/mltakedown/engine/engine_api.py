@@ -40,7 +40,7 @@ class EngineApi(Protocol):
     async def delete_item(self, item_id: str, /) -> Item: ...
 
     async def set_variation_stock(
-        self, item_id: str, quantities: Mapping[int, int], /, keep: Sequence[int] = ()
+        self, item_id: str, quantities: Mapping[int, int], /, *, keep: Sequence[int]
     ) -> Item: ...
 
     async def relist_item(

@@ -466,10 +466,11 @@ class MeliClient:
         return await self._put_item(item_id, {"deleted": "true"})
 
     async def set_variation_stock(
-        self, item_id: str, quantities: Mapping[int, int], keep: Iterable[int] = ()
+        self, item_id: str, quantities: Mapping[int, int], *, keep: Iterable[int]
     ) -> Item:
         """Set the stock of some variations; every id in ``keep`` is listed too (a PUT that
-        omits a variation deletes it), so pass all the item's variation ids."""
+        omits a variation deletes it), so pass all the item's variation ids. ``keep`` has no
+        default on purpose: forgetting it would delete every other variation."""
         changed = {int(k): int(v) for k, v in quantities.items()}
         if any(v < 0 for v in changed.values()):
             raise ValueError("quantities must be >= 0")
