@@ -28,7 +28,7 @@ from typing import TypeVar
 
 from mltakedown import codes
 from mltakedown.book import errors as book_errors
-from mltakedown.book.live import LiveWorkbook, XlBook
+from mltakedown.book.live import LiveWorkbook, WorkbookLocationError, XlBook
 from mltakedown.book.ports import LogEntry, Result
 from mltakedown.codes import Code
 from mltakedown.engine import ops, run
@@ -311,6 +311,8 @@ def explain(exc: BaseException, lang: str) -> Failure:
 
 def _workbook_remedy(exc: book_errors.WorkbookError) -> str:
     """What to do about a workbook that cannot be used (English: these name sheets and commands)."""
+    if isinstance(exc, WorkbookLocationError):
+        return exc.remedy
     if isinstance(exc, book_errors.TemplateVersionError | book_errors.MissingColumnError):
         return "Run 'mltakedown upgrade FILE' on a saved copy of this workbook, or start from 'mltakedown new FILE.xlsm'."
     if isinstance(exc, book_errors.MissingSheetError):
@@ -459,6 +461,20 @@ def _online(live: LiveWorkbook, label: str, body: Callable[[MeliClient, CallLog]
     return asyncio.run(main())
 
 
+def _keeping_files(
+    work: Callable[[LiveWorkbook, str], StageReport],
+) -> Callable[[LiveWorkbook, str], StageReport]:
+    """``work`` for a step that keeps its plan or journal beside the workbook: the folder is
+    resolved first, so an unsaved workbook (or an unmapped OneDrive one) stops with a clear
+    message before any request, not after minutes of reads."""
+
+    def guarded(live: LiveWorkbook, label: str) -> StageReport:
+        _ = live.path  # raises WorkbookLocationError, shown with its remedy
+        return work(live, label)
+
+    return guarded
+
+
 # --- the ribbon's entry points -------------------------------------------------------------------
 
 
@@ -481,17 +497,22 @@ def plan() -> StageReport | None:
         _, report = await ops.plan(live, api, calls=calls)
         return report
 
-    return _stage("plan", lambda live, label: _online(live, label, lambda api, calls: body(live, api, calls)))
+    return _stage(
+        "plan",
+        _keeping_files(lambda live, label: _online(live, label, lambda api, calls: body(live, api, calls))),
+    )
 
 
 def execute() -> StageReport | None:
     """Execute: confirm with the counts, then send the planned changes."""
     return _stage(
         "execute",
-        lambda live, label: _online(
-            live,
-            label,
-            lambda api, calls: run.execute(live, api, confirm=_asking(live, "execute"), calls=calls),
+        _keeping_files(
+            lambda live, label: _online(
+                live,
+                label,
+                lambda api, calls: run.execute(live, api, confirm=_asking(live, "execute"), calls=calls),
+            )
         ),
     )
 
@@ -500,10 +521,12 @@ def restore() -> StageReport | None:
     """Restore: confirm, then bring back what this tool took down on the rows marked RESTORE."""
     return _stage(
         "restore",
-        lambda live, label: _online(
-            live,
-            label,
-            lambda api, calls: run.restore(live, api, confirm=_asking(live, "restore"), calls=calls),
+        _keeping_files(
+            lambda live, label: _online(
+                live,
+                label,
+                lambda api, calls: run.restore(live, api, confirm=_asking(live, "restore"), calls=calls),
+            )
         ),
     )
 
@@ -521,6 +544,9 @@ def _report(live: LiveWorkbook, label: str) -> StageReport:
 
     lang = _language(live)
     words = _words(lang)
+    # Before asking to save: xlwings saves a never-saved book as <working folder>/Book1.xlsx without
+    # a word (dropping the macros), and the report needs the folder beside the workbook anyway.
+    _ = live.path
     answer = live.book.app.alert(words["report_save"], title=TITLE, buttons="ok_cancel", mode="info")
     if answer != "ok":
         return StageReport(stage="report", run_id="", message=words["cancelled"])

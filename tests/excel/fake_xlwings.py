@@ -7,8 +7,11 @@ this stand-in. It implements only the subset the code uses — books and sheets 
 and ``app.status_bar`` — and it behaves like Excel where that matters to us:
 
 - a string written into a cell whose number format is not ``"@"`` is *parsed* as if typed: a text
-  starting with ``=`` becomes a formula and a numeric-looking text (``"00123"``) becomes a number,
-  unless it starts with an apostrophe (which Excel swallows as the prefix character);
+  starting with ``=`` becomes a formula, a numeric-looking text (``"00123"``, ``"5%"``) a number,
+  ``TRUE``/``FALSE`` a boolean, ``1/2`` a date and ``#N/A`` an error, unless it starts with an
+  apostrophe (which Excel swallows as the prefix character);
+- numbers come back as ``float`` and dates as ``datetime`` (Excel keeps doubles only), colours
+  as ``(r, g, b)`` tuples; a message box answers only with one of its own buttons;
 - a 2-D list written to a range fills the block starting at the range's top-left cell;
 - ``""`` and ``None`` leave the cell empty.
 
@@ -19,6 +22,7 @@ assert on.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -85,8 +89,19 @@ def _parse_cell(text: str) -> Cell:
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
+def _as_excel_stores(value: Any) -> Any:
+    """A value as Excel keeps it and xlwings reads it back: every number a double (``float``),
+    every date a ``datetime`` (Excel has no date-only type)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
 def _as_excel_parses(value: Any, number_format: str) -> tuple[Any, str | None]:
     """(stored value, formula) for a value assigned through ``Range.value``, the way Excel parses it."""
+    value = _as_excel_stores(value)
     if isinstance(value, str):
         if value == "":
             return None, None
@@ -96,9 +111,60 @@ def _as_excel_parses(value: Any, number_format: str) -> tuple[Any, str | None]:
             return value[1:], None
         if value.startswith("=") and len(value) > 1:
             return f"<formula {value}>", value
-        if _NUMBER.fullmatch(value.strip()):
+        text = value.strip()
+        if _NUMBER.fullmatch(text):
             return float(value), None
+        if text.endswith("%") and _NUMBER.fullmatch(text[:-1]):
+            return float(text[:-1]) / 100, None
+        if text.upper() in ("TRUE", "FALSE"):
+            return text.upper() == "TRUE", None
+        date = _DATE.fullmatch(text)
+        if date:  # en-US typing: month/day[/year]
+            month, day, year = int(date[1]), int(date[2]), int(date[3] or dt.date.today().year)
+            try:
+                return dt.datetime(year, month, day), None
+            except ValueError:
+                return value, None
+        if text.upper() in _ERRORS:
+            return None, None  # an error value: xlwings reads it as None (without err_to_str)
     return value, None
+
+
+_DATE = re.compile(r"(\d{1,2})/(\d{1,2})(?:/(\d{4}))?")
+_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!"})
+
+
+class ComError(Exception):
+    """Stands for ``pywintypes.com_error`` / appscript's ``CommandError``: Excel refused a call."""
+
+
+_ALERT_BUTTONS: dict[str | None, tuple[str, ...]] = {
+    None: ("ok",),
+    "ok": ("ok",),
+    "ok_cancel": ("ok", "cancel"),
+    "yes_no": ("yes", "no"),
+    "yes_no_cancel": ("yes", "no", "cancel"),
+}
+_ALERT_MODES: dict[str | None, str] = {None: "info", "info": "info", "critical": "critical"}
+
+
+def rgb(colour: Any) -> tuple[int, int, int] | None:
+    """A colour as xlwings sets it (``"#rrggbb"``, an ``(r, g, b)`` tuple, or ``None`` to clear)
+    and as it reads it back: an ``(r, g, b)`` tuple. Anything else is refused, as Excel refuses it."""
+    if colour is None:
+        return None
+    if isinstance(colour, str):
+        if not re.fullmatch(r"#?[0-9A-Fa-f]{6}", colour):
+            raise ValueError(f"not a #rrggbb colour: {colour!r}")
+        text = colour.lstrip("#")
+        return (int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16))
+    if (
+        isinstance(colour, tuple)
+        and len(colour) == 3
+        and all(isinstance(c, int) and 0 <= c <= 255 for c in colour)
+    ):
+        return (colour[0], colour[1], colour[2])
+    raise ValueError(f"not a colour: {colour!r}")
 
 
 class FakeApp:
@@ -118,10 +184,16 @@ class FakeApp:
         mode: str | None = None,
         callback: str | None = None,
     ) -> str:
+        # As xlwings 0.37.8 (_xlwindows/_xlmac App.alert): unknown buttons or mode → KeyError, and
+        # the answer is one of the box's own buttons, in lower case.
+        choices = _ALERT_BUTTONS[buttons]
+        _ALERT_MODES[mode]
         self.alerts.append({"prompt": prompt, "title": title, "buttons": buttons, "mode": mode})
         if self.answers:
-            return self.answers.pop(0)
-        return "ok"
+            answer = self.answers.pop(0)
+            assert answer in choices, f"a {buttons!r} box cannot answer {answer!r}"
+            return answer
+        return choices[0]
 
     @property
     def status_bar(self) -> str | bool:
@@ -191,6 +263,9 @@ class FakeRange:
         return FakeRange(self.sheet, self.r1, self.c1, r2, c2, self.opts)
 
     def _record(self, kind: str, what: str, rows: int | None = None, cols: int | None = None) -> None:
+        if kind == "write" and self.sheet.protected:
+            # What COM raises (pywintypes.com_error) when a protected sheet is written to.
+            raise ComError("The cell or chart you're trying to change is on a protected sheet.")
         shape = self.shape
         self.sheet.book.counter.accesses.append(
             Access(kind, what, self.sheet.name, self.address, rows or shape[0], cols or shape[1])
@@ -272,12 +347,13 @@ class FakeRange:
 
     @color.setter
     def color(self, value: Any) -> None:
+        colour = rgb(value)  # xlwings converts a hex string before it reaches Excel
         self._record("write", "color")
         for cell in self._cells():
-            if value is None:
+            if colour is None:
                 self.sheet.colors.pop(cell, None)
             else:
-                self.sheet.colors[cell] = value
+                self.sheet.colors[cell] = colour
 
     @property
     def number_format(self) -> str:
@@ -307,16 +383,19 @@ class FakeAreas:
 
     @color.setter
     def color(self, value: Any) -> None:
+        if self.sheet.protected:
+            raise ComError("The cell or chart you're trying to change is on a protected sheet.")
         cells = sum(len(a) for a in self.areas)
         self.sheet.book.counter.accesses.append(
             Access("write", "color", self.sheet.name, self.address, cells, 1)
         )
+        colour = rgb(value)
         for area in self.areas:
             for cell in area._cells():
-                if value is None:
+                if colour is None:
                     self.sheet.colors.pop(cell, None)
                 else:
-                    self.sheet.colors[cell] = value
+                    self.sheet.colors[cell] = colour
 
 
 class FakeSheet:
@@ -329,6 +408,8 @@ class FakeSheet:
         self.formulas: dict[Cell, str] = {}
         self.colors: dict[Cell, Any] = {}
         self.formats: dict[Cell, str] = {}
+        self.protected = False
+        """A protected sheet (Review → Protect Sheet): every write raises :class:`ComError`."""
 
     def range(self, cell1: Any, cell2: Any = None) -> FakeRange:
         if isinstance(cell1, FakeRange):
@@ -361,6 +442,8 @@ class FakeSheet:
         return self.range(address)
 
     def clear_contents(self) -> None:
+        if self.protected:
+            raise ComError("The cell or chart you're trying to change is on a protected sheet.")
         self.book.counter.accesses.append(Access("write", "clear_contents", self.name, "", 0, 0))
         self.cells.clear()
         self.formulas.clear()
@@ -385,7 +468,7 @@ class FakeSheet:
                 self.formulas[(row, column + j)] = v
                 self.cells[(row, column + j)] = f"<formula {v}>"
             else:
-                self.cells[(row, column + j)] = v
+                self.cells[(row, column + j)] = _as_excel_stores(v)
 
     def row_values(self, row: int, first: int, last: int) -> list[Any]:
         return [self.cells.get((row, c)) for c in range(first, last + 1)]
@@ -416,6 +499,8 @@ class FakeSheets:
         return isinstance(key, str) and any(s.name.lower() == key.lower() for s in self._sheets)
 
     def add(self, name: str, before: Any = None, after: Any = None) -> FakeSheet:
+        if self.book.structure_protected:
+            raise ComError("Workbook is protected and cannot be changed.")
         if name in self:
             raise ValueError(f"a sheet named {name!r} already exists")
         sheet = FakeSheet(self.book, name)
@@ -438,6 +523,8 @@ class FakeBook:
         self.counter = Counter()
         self.sheets = FakeSheets(self)
         self.saves = 0
+        self.structure_protected = False
+        """Review → Protect Workbook (structure): no sheet can be added."""
 
     def save(self, path: str | None = None) -> None:
         """Excel saving the open workbook in place (tests hook ``on_save`` to write the file)."""

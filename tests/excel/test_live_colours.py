@@ -7,7 +7,7 @@ import random
 
 import pytest
 from conftest import BookFactory
-from fake_xlwings import FakeBook
+from fake_xlwings import FakeBook, rgb
 
 from mltakedown.book.layout import (
     RESULT_COLOURS_CONDITIONAL,
@@ -85,7 +85,7 @@ def test_an_unmarked_workbook_is_painted_as_before(make_book: BookFactory, setti
     assert not conditional_colours(live.read_settings())
     sheet = book.sheets[SHEET_TAKEDOWN]
     got = [sheet.colors.get((5 + i, RESULT_COL)) for i in range(2_000)]
-    assert got == [f"#{RESULT_FILLS[r]}" for r in results]
+    assert got == [rgb(RESULT_FILLS[r]) for r in results]
     assert len(book.counter.of("write", "color")) > 100  # one per run without unions
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 from conftest import BookFactory
-from fake_xlwings import FakeBook, FakeSheet
+from fake_xlwings import FakeBook, FakeSheet, rgb
 
 from mltakedown.book.errors import (
     MissingColumnError,
@@ -260,8 +260,8 @@ def test_a_10000_row_result_takes_at_most_20_range_writes(make_book: BookFactory
     last = FIRST_DATA_ROW + 9_999
     assert sheet.cells[(last, col("item_id"))] == "MLM1000009999"
     assert sheet.cells[(last, col("result"))] == "BLOCKED"
-    assert sheet.colors[(last, col("result"))] == f"#{RESULT_FILLS[Result.BLOCKED]}"
-    assert sheet.colors[(FIRST_DATA_ROW, col("result"))] == f"#{RESULT_FILLS[Result.OK]}"
+    assert sheet.colors[(last, col("result"))] == rgb(RESULT_FILLS[Result.BLOCKED])
+    assert sheet.colors[(FIRST_DATA_ROW, col("result"))] == rgb(RESULT_FILLS[Result.OK])
     # The value write covers the whole output block in one go.
     value_writes = [w for w in writes if w.what == "value" and w.rows == 10_000]
     assert len(value_writes) == 1
@@ -366,7 +366,7 @@ def test_colours_one_write_per_run_of_equal_results(make_book: BookFactory) -> N
     assert len(colours) == 4  # OK over all 8 rows, then the WARNING run, the empty one, FAILED
     sheet = takedown(book)
     got = [sheet.colors.get((r.row_number, col("result"))) for r in rows]
-    assert got == [f"#{RESULT_FILLS[p]}" if p else None for p in pattern]
+    assert got == [rgb(RESULT_FILLS[p]) if p else None for p in pattern]
 
 
 def test_summary_block_counts_every_row(make_book: BookFactory) -> None:
@@ -507,7 +507,7 @@ def test_scattered_results_colour_correctly_with_and_without_unions(
     )
     sheet = takedown(book)
     got = [sheet.colors.get((r.row_number, col("result"))) for r in rows]
-    assert got == [f"#{RESULT_FILLS[res]}" for res in results]
+    assert got == [rgb(RESULT_FILLS[res]) for res in results]
     colour_writes = len(book.counter.of("write", "color"))
     if union:
         assert colour_writes <= 30  # ~500 scattered rows, grouped into 255-character addresses

@@ -89,10 +89,12 @@ from mltakedown.book.xlsx import MAX_CELL_TEXT, safe_text
 __all__ = [
     "EXCEL_CELL_LIMIT",
     "LiveWorkbook",
+    "WorkbookLocationError",
     "union_addresses",
     "colour_runs",
     "column_runs",
     "excel_text",
+    "locate",
 ]
 
 EXCEL_CELL_LIMIT = MAX_CELL_TEXT
@@ -177,6 +179,49 @@ class XlBook(Protocol):
     def app(self) -> XlApp: ...
 
     def save(self, path: str | None = None) -> None: ...
+
+
+class WorkbookLocationError(WorkbookError):
+    """The open workbook has no folder on disk the tool can use: it was never saved (Excel's
+    ``FullName`` is just ``Book1``), or it is on OneDrive/SharePoint and xlwings cannot map its web
+    address to the synced folder. The plan, journal and snapshots live beside the workbook, so
+    every step that keeps anything refuses to start rather than put them somewhere unexpected."""
+
+    def __init__(self, name: str, problem: str, remedy: str) -> None:
+        super().__init__(name or "workbook", problem)
+        self.remedy = remedy
+        """What to do, for the message box."""
+
+
+_SAVE_FIRST = (
+    "Save the workbook in a folder on this computer first (File → Save As, as an .xlsm), "
+    "then press the button again."
+)
+_MAP_ONEDRIVE = (
+    "Open the workbook from its synced OneDrive/SharePoint folder in Explorer or Finder, or set "
+    "ONEDRIVE_CONSUMER_WIN / ONEDRIVE_COMMERCIAL_WIN / SHAREPOINT_WIN (…_MAC on macOS) on the "
+    "xlwings.conf sheet to the local root of that folder."
+)
+
+
+def locate(fullname: str, name: str) -> Path:
+    """The workbook's file on disk from Excel's ``FullName`` (as xlwings returns it), or a
+    :class:`WorkbookLocationError` saying why there is none."""
+    if "://" in fullname:
+        raise WorkbookLocationError(
+            name,
+            f"the workbook is on OneDrive/SharePoint ({fullname}) and has no local folder",
+            _MAP_ONEDRIVE,
+        )
+    path = Path(fullname)
+    # Windows gives "C:\…" or "\\server\share\…", macOS "/Users/…"; a never-saved book only "Book1".
+    if not path.is_absolute():
+        raise WorkbookLocationError(
+            name,
+            "the workbook has not been saved yet, so there is no folder for its plan and journal",
+            _SAVE_FIRST,
+        )
+    return path
 
 
 # --- Pure helpers (tested on their own) ------------------------------------------------------------
@@ -396,6 +441,7 @@ class LiveWorkbook:
         self._table: _Table | None = None
         self._settings: BookSettings | None = None
         self._last_status = ""
+        self._path: Path | None = None
 
     # --- identity ----------------------------------------------------------------------------------
     @property
@@ -405,8 +451,37 @@ class LiveWorkbook:
 
     @property
     def path(self) -> Path:
-        """The workbook's file on disk (xlwings maps OneDrive/SharePoint addresses to the synced folder)."""
-        return Path(self._book.fullname)
+        """The workbook's file on disk, beside which the plan and journal are kept.
+
+        xlwings maps a OneDrive/SharePoint address to the synced folder, and raises when it cannot;
+        a never-saved workbook has no folder at all. Both become a :class:`WorkbookLocationError`
+        naming the fix. Asked once: on OneDrive every ``fullname`` also reads the xlwings.conf sheet.
+        """
+        if self._path is None:
+            try:
+                fullname = str(self._book.fullname)
+            except Exception as exc:  # xlwings.XlwingsError ("Couldn't find the local OneDrive…")
+                raise WorkbookLocationError(
+                    self._name(), f"xlwings cannot find the file of this workbook: {exc}", _MAP_ONEDRIVE
+                ) from exc
+            self._path = locate(fullname, self._name())
+        return self._path
+
+    def _name(self) -> str:
+        """The workbook's name as Excel shows it (``Book1``, ``takedown.xlsm``), for messages."""
+        try:
+            return str(self._book.name)
+        except Exception:  # a message about the workbook must not fail for want of its name
+            return "workbook"
+
+    @property
+    def _where(self) -> Path:
+        """The path to name in a workbook error: the file when known, else just the book's name
+        (an error about a sheet must not turn into one about the missing folder)."""
+        try:
+            return self.path
+        except WorkbookLocationError:
+            return Path(self._name())
 
     @property
     def language(self) -> str:
@@ -424,7 +499,7 @@ class LiveWorkbook:
     def _sheet(self, name: str) -> XlSheet:
         sheet = self._find_sheet(name)
         if sheet is None:
-            raise MissingSheetError(self.path, f"there is no {name!r} worksheet", sheet=name)
+            raise MissingSheetError(self._where, f"there is no {name!r} worksheet", sheet=name)
         return sheet
 
     @staticmethod
@@ -455,15 +530,15 @@ class LiveWorkbook:
             return
         if version.isdigit() and int(version) > int(TEMPLATE_VERSION):
             raise TemplateVersionError(
-                self.path,
+                self._where,
                 f"this workbook uses template version {version}, newer than this mltakedown knows "
                 f"({TEMPLATE_VERSION}); update mltakedown (pip install -U mltakedown)",
             )
         found = f"template version {version}" if version else "no template version"
         raise TemplateVersionError(
-            self.path,
+            self._where,
             f"this workbook has {found} (current: {TEMPLATE_VERSION}); save and close it, then migrate "
-            f"it with `mltakedown upgrade {self.path.name}` (every input is kept)",
+            f"it with `mltakedown upgrade {self._where.name}` (every input is kept)",
         )
 
     def _read_table(self) -> _Table:
@@ -472,23 +547,23 @@ class LiveWorkbook:
         last_row, last_column = self._extent(sheet)
         if last_row - HEADER_ROW > MAX_DATA_ROWS:
             raise TooManyRowsError(
-                self.path,
+                self._where,
                 f"{last_row - HEADER_ROW:,} rows; at most {MAX_DATA_ROWS:,} data rows are accepted",
                 sheet=SHEET_TAKEDOWN,
             )
         if last_row < HEADER_ROW:
             raise MissingColumnError(
-                self.path, "the header row is empty", sheet=SHEET_TAKEDOWN, row=HEADER_ROW
+                self._where, "the header row is empty", sheet=SHEET_TAKEDOWN, row=HEADER_ROW
             )
         # The one bulk read: everything from A1 to the last used cell, errors as text (#N/A) as
         # openpyxl gives them, always 2-D even for a single row.
         block = _grid(sheet.range((1, 1), (last_row, last_column)).options(ndim=2, err_to_str=True).value)
-        columns = _header_positions(self.path, SHEET_TAKEDOWN, block[HEADER_ROW - 1], HEADER_ROW)
+        columns = _header_positions(self._where, SHEET_TAKEDOWN, block[HEADER_ROW - 1], HEADER_ROW)
         missing = [c for c in _REQUIRED if c.key not in columns]
         if missing:
             names = ", ".join(repr(c.header("en")) for c in missing)
             raise MissingColumnError(
-                self.path, f"the header row has no {names} column", sheet=SHEET_TAKEDOWN, row=HEADER_ROW
+                self._where, f"the header row has no {names} column", sheet=SHEET_TAKEDOWN, row=HEADER_ROW
             )
         table = _Table(columns=columns, width=last_column)
         inputs = [columns[k] for k in INPUT_KEYS if k in columns]
@@ -510,8 +585,19 @@ class LiveWorkbook:
         found: dict[int, dict[str, str]] = {}
         for row_number in table.data_rows:
             line = formulas[row_number - first]
-            cells = {k: line[c - 1] for k, c in inputs if c <= len(line)}
-            texts = {k: f for k, f in cells.items() if isinstance(f, str) and f.startswith("=")}
+            values = table.rows[row_number]
+            # Range.Formula gives a constant's text too, so a text cell "=MLM1" (typed with an
+            # apostrophe, or into a Text cell) reads "=MLM1" here as well. A real formula's value
+            # is its result, never its own text: that is what tells the two apart (openpyxl tells
+            # them apart by the cell type, and both adapters must agree).
+            texts = {
+                k: line[c - 1]
+                for k, c in inputs
+                if c <= len(line)
+                and isinstance(line[c - 1], str)
+                and line[c - 1].startswith("=")
+                and values[c - 1] != line[c - 1]
+            }
             if texts:
                 found[row_number] = texts
         return found
@@ -587,12 +673,12 @@ class LiveWorkbook:
         for outcome in outcomes:
             if outcome.row_number < FIRST_DATA_ROW:
                 raise WorkbookError(
-                    self.path, "an outcome names a row above the table", row=outcome.row_number
+                    self._where, "an outcome names a row above the table", row=outcome.row_number
                 )
             for key in outcome.values:
                 if key not in OUTPUT_KEYS:
                     raise WorkbookError(
-                        self.path,
+                        self._where,
                         f"{key!r} is not an output column; inputs are never written",
                         row=outcome.row_number,
                     )
@@ -721,12 +807,14 @@ class LiveWorkbook:
     # --- Log and Snapshots -------------------------------------------------------------------------
     def _append(self, sheet_name: str, lines: Sequence[Mapping[str, Any]]) -> None:
         """Append ``lines`` below the last used row of a sheet whose header is row 1: one read of
-        the header, one write of the new rows. A missing sheet is added, and an emptied one gets
-        its header back, in the same write."""
+        the header, one write of the new rows. A missing sheet is added, and an empty one gets its
+        header back, in the same write. A sheet that holds rows but no recognisable header keeps
+        them: the new rows go below, by column position (as the openpyxl adapter does)."""
         if not lines:
             return
         columns = _SIDE_COLUMNS[sheet_name]
         sheet = self._find_sheet(sheet_name)
+        empty = True
         if sheet is None:
             sheets = self._book.sheets
             sheet = sheets.add(sheet_name, after=sheets[len(sheets) - 1])
@@ -734,12 +822,13 @@ class LiveWorkbook:
         else:
             last_row, last_column = self._extent(sheet)
             header = _grid(sheet.range((1, 1), (1, max(last_column, 1))).options(ndim=2).value)[0]
-            positions = _header_positions(self.path, sheet_name, header, 1)
+            positions = _header_positions(self._where, sheet_name, header, 1)
+            # An empty sheet's used range is A1 alone (Excel and xlwings give A1, not nothing).
+            empty = last_row <= 1 and all(cell in (None, "") for cell in header)
         rows: list[list[Any]] = []
-        if positions:
+        if positions or not empty:
             start_row = last_row + 1
         else:
-            positions = {c.key: index for index, c in enumerate(columns, start=1)}
             rows.append([excel_text(c.header(self.language)) for c in columns])
             start_row = 1
         for index, column in enumerate(columns, start=1):

@@ -15,11 +15,14 @@ from mltakedown.codes import normalise_language, system_language
 
 YES_WORDS: frozenset[str] = frozenset(
     {"YES", "Y", "TRUE", "X", "✓", "✔", "OK", "SI", "SÍ", "SIM", "S", "是", "确认", "確認", "1", "CONFIRM"}
+    # What Spanish and Portuguese Excel call TRUE: in a Text-formatted cell (Settings' column B
+    # is one) the typed word stays text instead of becoming a boolean.
+    | {"VERDADERO", "VERDADEIRO"}
     | {word.upper() for word in CONFIRM_CHOICE.values()}
 )
 """Cell texts that mean yes (Confirm column, yes/no settings), compared after NFKC + upper case."""
 
-NO_WORDS: frozenset[str] = frozenset({"NO", "N", "FALSE", "0", "NÃO", "NAO", "否", "不"})
+NO_WORDS: frozenset[str] = frozenset({"NO", "N", "FALSE", "FALSO", "0", "NÃO", "NAO", "否", "不"})
 """Cell texts that mean no."""
 
 
@@ -73,7 +76,8 @@ def parse_settings(pairs: Iterable[tuple[object, object]]) -> BookSettings:
     }
     return BookSettings(
         account_alias=values.get("ACCOUNT_ALIAS", ""),
-        seller_id=int(seller) if seller.isdigit() else None,
+        # isdecimal, not isdigit: "²" is a digit that int() refuses (a crash on every stage).
+        seller_id=int(seller) if seller.isdecimal() else None,
         default_site=values.get("DEFAULT_SITE", "").upper(),
         language=normalise_language(values["LANGUAGE"]) if values.get("LANGUAGE") else system_language(),
         pause_ads_with_listing=parse_bool(raw.get("PAUSE_ADS_WITH_LISTING"), True),

@@ -71,6 +71,7 @@ from mltakedown.book.ports import (
 from mltakedown.book.settings import parse_settings
 from mltakedown.book.xlsx_fast import PendingWrite, fast_write_blocker, spliced_parts
 from mltakedown.book.xlsx_format import add_result_rules, has_print_setup, print_setup
+from mltakedown.book.xlsx_shift import move_rows_on_top
 from mltakedown.book.xlsx_splice import MAX_CELL_TEXT as MAX_CELL_TEXT  # re-exported
 from mltakedown.book.xlsx_splice import SpliceUnsupported, rewrite_package
 from mltakedown.book.xlsx_splice import safe_text as safe_text  # re-exported
@@ -95,9 +96,19 @@ _DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"
 # --- Checks before opening ------------------------------------------------------------------------
 
 
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells a changed file apart (modification time, size, inode); ``None`` when missing."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 def lock_file(path: Path) -> Path | None:
-    """The Excel owner file (``~$name``) beside ``path`` if one exists (the workbook is open)."""
-    for name in (f"~${path.name}", f"~${path.name[2:]}"):
+    """The owner file beside ``path`` if one exists (the workbook is open): Excel's ``~$name``, or
+    LibreOffice's ``.~lock.name#`` (which would save its copy over the results later)."""
+    for name in (f"~${path.name}", f"~${path.name[2:]}", f".~lock.{path.name}#"):
         candidate = path.with_name(name)
         if candidate.exists():
             return candidate
@@ -116,7 +127,8 @@ def preflight(path: Path, *, for_write: bool) -> None:
         raise NotAWorkbookError(path, "not an Excel workbook (expected a .xlsx or .xlsm file)")
     if for_write and (lock := lock_file(path)) is not None:
         raise WorkbookLockedError(
-            path, f"the workbook is open in Excel ({lock.name} is beside it); close it in Excel and try again"
+            path,
+            f"the workbook is open in Excel or LibreOffice ({lock.name} is beside it); close it there and try again",
         )
     with path.open("rb") as handle:
         magic = handle.read(8)
@@ -277,6 +289,7 @@ class XlsxWorkbook:
         self._ws: Worksheet | None = None
         self._streamed = streamed
         self._pending: list[PendingWrite] = []
+        self._stamp = file_stamp(path)
         self.fallback_reason: str | None = None
         """Why the openpyxl path was taken for a workbook opened with ``fast=True`` (else None)."""
         if wb is not None:
@@ -315,6 +328,7 @@ class XlsxWorkbook:
         """
         path = Path(path)
         preflight(path, for_write=writable)
+        stamp = file_stamp(path)  # before reading: a change made while it is read must show too
         streamed: StreamedBook | None = None
         reason: str | None = None
         if fast:
@@ -326,11 +340,14 @@ class XlsxWorkbook:
             if check_template:
                 version = parse_settings(streamed.settings).template_version or streamed.defined_version
                 _require_version(path, version)
-            return cls(path, None, _ui_relationships(path), streamed=streamed)
+            book = cls(path, None, _ui_relationships(path), streamed=streamed)
+            book._stamp = stamp
+            return book
         wb = _load(path)
         if check_template:
             _require_current_template(path, wb)
         book = cls(path, wb, _ui_relationships(path))
+        book._stamp = stamp
         if reason is not None:
             book._note_fallback(reason)
         return book
@@ -364,6 +381,7 @@ class XlsxWorkbook:
     def _materialise(self, reason: str) -> None:
         """Load the workbook with openpyxl and replay the verdicts written on the fast path."""
         self._note_fallback(reason)
+        self._require_unchanged()
         self._bind(_load(self._path))
         pending, self._pending = self._pending, []
         self._streamed = None
@@ -467,6 +485,7 @@ class XlsxWorkbook:
     def _write_openpyxl(self, outcomes: Sequence[Outcome], *, stage: str, at: dt.datetime) -> None:
         """The openpyxl path of :meth:`write_outcomes` (outcomes already validated)."""
         self._ensure_output_columns()
+        self._refuse_merged_targets(outcomes)
         # A workbook with the Result rules colours itself: the cell keeps its own format.
         styles = None if self.conditional_colours else self._style_templates()
         cols = self.columns
@@ -488,6 +507,38 @@ class XlsxWorkbook:
                     if key not in written and (cell := ws._cells.get((r, cols[key]))) is not None:
                         cell.value = None
         self.refresh_summary(stage=stage, at=at)
+
+    def _refuse_merged_targets(self, outcomes: Sequence[Outcome]) -> None:
+        """Refuse, before writing anything, when a cell the tool writes is covered by a merge.
+
+        Such a cell cannot hold a value (openpyxl would crash on it, Excel hides it), so the
+        verdict would be lost; the user unmerges the range, which changes no value.
+        """
+        ranges = list(self.ws.merged_cells.ranges)
+        if not ranges:
+            return
+        out_cols = sorted(self.columns[k] for k in L.OUTPUT_KEYS if k in self.columns)
+        summary_cols = range(1, len(L.SUMMARY_RESULTS) + 5)
+        rows = {o.row_number for o in outcomes}
+        for merged in ranges:
+            for row in range(merged.min_row, merged.max_row + 1):
+                if row in (L.SUMMARY_LABEL_ROW, L.SUMMARY_VALUE_ROW):
+                    cols: Iterable[int] = summary_cols
+                elif row in rows:
+                    cols = out_cols
+                else:
+                    continue
+                for col in cols:
+                    inside = merged.min_col <= col <= merged.max_col
+                    if inside and (row, col) != (merged.min_row, merged.min_col):
+                        raise WorkbookError(
+                            self._path,
+                            f"the cells {merged.coord} are merged, and the tool writes into "
+                            f"{get_column_letter(col)}{row}; unmerge them (Home > Merge & Center) "
+                            "and run the step again",
+                            sheet=self.ws.title,
+                            row=row,
+                        )
 
     def refresh_summary(self, *, stage: str, at: dt.datetime | None = None) -> dict[Result, int]:
         """Count the Result column and write the summary block (rows 1–2)."""
@@ -574,9 +625,11 @@ class XlsxWorkbook:
             # Nothing written since the file was streamed (or since the last fast save).
             if lock_file(self._path) is not None:
                 raise WorkbookLockedError(
-                    self._path, "the workbook was opened in Excel meanwhile; close it and try again"
+                    self._path,
+                    "the workbook was opened in Excel or LibreOffice meanwhile; close it and try again",
                 )
             return
+        self._require_unchanged()
         if self._streamed is not None:
             try:
                 parts = spliced_parts(
@@ -594,8 +647,24 @@ class XlsxWorkbook:
                 # The file now differs from what was streamed: anything used after this loads it.
                 self._streamed = None
                 self._pending.clear()
+                self._stamp = file_stamp(self._path)
                 return
         save_atomically(self.wb, self._path, self._ui_rels)
+        self._stamp = file_stamp(self._path)
+
+    def _require_unchanged(self) -> None:
+        """Refuse to write over a file that changed on disk since it was read.
+
+        Saving then would either erase what was saved meanwhile (openpyxl path: the copy in
+        memory is written back whole) or splice verdicts into rows that may no longer be the
+        rows they were made for (fast path). Nothing is written; run the stage again.
+        """
+        if file_stamp(self._path) != self._stamp:
+            raise WorkbookError(
+                self._path,
+                "the workbook changed on disk after this step read it (saved from Excel or another "
+                "program meanwhile); nothing was written to it — run the step again",
+            )
 
     # Internals ---------------------------------------------------------------------------------
 
@@ -760,9 +829,14 @@ def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Replace ``path`` with what ``write`` puts in a temporary file beside it (fsync, then rename).
 
     The original is untouched until the rename, so a crash leaves either the old or the new file.
+    A symbolic link is followed: the file it points to is replaced, and the link stays.
     """
+    if path.is_symlink():
+        path = path.resolve()
     if lock_file(path) is not None:
-        raise WorkbookLockedError(path, "the workbook was opened in Excel meanwhile; close it and try again")
+        raise WorkbookLockedError(
+            path, "the workbook was opened in Excel or LibreOffice meanwhile; close it and try again"
+        )
     fd, tmp_name = tempfile.mkstemp(prefix=".~mltakedown-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -1004,15 +1078,12 @@ def _make_xlsm(path: Path, lang: str) -> None:
     populate_workbook(wb, lang)
     buffer = io.BytesIO()
     wb.save(buffer)
-    fd, tmp_name = tempfile.mkstemp(prefix=".~mltakedown-", suffix=".xlsm", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    # Like every save: refused while Excel has the file open (--force over an open workbook).
+
+    def build(tmp: Path) -> None:
         make_xlsm(buffer.getvalue(), tmp, lang)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    replace_atomically(path, build)
 
 
 # --- Upgrading older workbooks --------------------------------------------------------------------
@@ -1093,11 +1164,9 @@ def upgrade_workbook(path: Path | str) -> UpgradeReport:
                 "upgrade again",
                 sheet=ws.title,
             )
-        ws.delete_rows(1, header_row - L.HEADER_ROW)
     inserted = max(0, L.HEADER_ROW - header_row)
-    if inserted:
-        ws.insert_rows(1, inserted)
-    ws.title = L.SHEET_TAKEDOWN
+    # Like Excel's own row insert: merges, links, validation, colour rules and formulas move too.
+    move_rows_on_top(wb, ws, L.HEADER_ROW - header_row, L.SHEET_TAKEDOWN)
     existing = dict(settings_pairs(wb))
     lang_value = existing.get("LANGUAGE") or existing.get("language")
     lang = normalise_language(str(lang_value)) if lang_value else parse_settings([]).language
@@ -1162,10 +1231,16 @@ def _clear_painted_results(ws: Worksheet, result_col: int) -> None:
     A painted fill would otherwise outlive its result: a cell emptied later would keep the old
     colour. Only cells painted with one of the layout's result fills are touched.
     """
-    painted = {"00" + rgb for rgb in L.RESULT_FILLS.values()}
+    # Compared without the alpha byte: openpyxl writes 00, Excel and LibreOffice save FF.
+    painted = {rgb.upper() for rgb in L.RESULT_FILLS.values()}
     plain_fill, plain_font = PatternFill(), Font()
     for (r, c), cell in ws._cells.items():
-        if c == result_col and r >= L.FIRST_DATA_ROW and cell.has_style and cell.fill.fgColor.rgb in painted:
+        if (
+            c == result_col
+            and r >= L.FIRST_DATA_ROW
+            and cell.has_style
+            and str(cell.fill.fgColor.rgb)[-6:].upper() in painted
+        ):
             cell.fill = plain_fill
             cell.font = plain_font
 

@@ -107,7 +107,9 @@ def _require_template_summary(book: StreamedBook, styles: StyleBook, lang: str) 
             raise SpliceUnsupported("the summary labels differ from the template's")
     for col, result in enumerate(L.SUMMARY_RESULTS, start=2):
         style = book.top.get((L.SUMMARY_VALUE_ROW, col), (None, 0))[1]
-        if styles.fill_rgb(style) != "00" + L.RESULT_FILLS[result]:
+        # The alpha byte is ignored: openpyxl writes 00, Excel and LibreOffice write FF.
+        rgb = styles.fill_rgb(style)
+        if rgb is None or rgb[-6:].upper() != L.RESULT_FILLS[result].upper():
             raise SpliceUnsupported("the summary colours differ from the template's")
     if book.top.get((L.NOTE_ROW, 1), (None, 0))[0] is None:
         raise SpliceUnsupported("the how-to line is missing")

@@ -28,7 +28,7 @@ from xml.etree import ElementTree
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.styles.fills import Fill
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 
 MAX_CELL_TEXT = 32_767
 """Excel's limit on the characters of one cell."""
@@ -45,6 +45,7 @@ _STYLE_ATTR = re.compile(rb'\bs="(\d+)"')
 _SPANS_ATTR = re.compile(rb'\bspans="[^"]*"')
 _DIMENSION = re.compile(rb'(<dimension\b[^>]*?\bref=")([^"]*)(")')
 _COUNT_ATTR = re.compile(rb'\bcount="\d+"')
+_MERGE_REF = re.compile(rb'<mergeCell\b[^>]*?\bref="([^"]+)"')
 
 
 class SpliceUnsupported(Exception):
@@ -67,10 +68,32 @@ Edits = Mapping[int, Mapping[int, CellEdit]]
 """Row number → column index → edit."""
 
 
+_XML_ILLEGAL_RE = re.compile("[\ud800-\udfff\ufffe\uffff]")
+"""What XML 1.0 forbids beyond openpyxl's control characters: lone surrogates (text from JSON can
+hold them, ``"\\ud800"``) and the non-characters U+FFFE/U+FFFF. Written into a part, any of them
+makes the whole workbook unreadable."""
+
+
 def safe_text(value: str) -> str:
-    """Text as a cell can hold it: no illegal control characters, at most 32,767 characters."""
-    cleaned = str(ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
-    return cleaned if len(cleaned) <= MAX_CELL_TEXT else cleaned[: MAX_CELL_TEXT - 1] + "…"
+    """Text as a cell can hold it: no XML-illegal characters, at most 32,767 characters.
+
+    Excel counts a cell's characters in UTF-16 code units (an emoji is two), so the limit is
+    applied to that count; the cut never splits a character.
+    """
+    cleaned = _XML_ILLEGAL_RE.sub("\ufffd", str(ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)))
+    if len(cleaned) <= MAX_CELL_TEXT // 2 or _utf16_units(cleaned) <= MAX_CELL_TEXT:
+        return cleaned
+    kept, units = [], 0
+    for char in cleaned:
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > MAX_CELL_TEXT - 1:  # room for the ellipsis
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
+def _utf16_units(text: str) -> int:
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
 # --- The worksheet XML ----------------------------------------------------------------------------
@@ -98,8 +121,22 @@ def splice_sheet_parts(xml: bytes, edits: Edits) -> list[bytes]:
         close, tail = b"</sheetData>", xml[end + len(b"</sheetData>") :]
     if b"<![CDATA[" in body:
         raise SpliceUnsupported("the sheet holds CDATA sections")
+    _refuse_merged_targets(tail, edits)
     rows, bounds = _splice_rows(body, edits)
     return [_update_dimension(head, bounds), opening, *rows, close, tail]
+
+
+def _refuse_merged_targets(tail: bytes, edits: Edits) -> None:
+    """A value written into a merged cell other than the range's first would be hidden by the merge."""
+    for match in _MERGE_REF.finditer(tail):
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(match.group(1).decode("ascii"))
+        except (ValueError, TypeError) as exc:
+            raise SpliceUnsupported(f"a merged range the splicer cannot read ({exc})") from exc
+        for row in range(min_row, max_row + 1):
+            for col in edits.get(row, ()):
+                if min_col <= col <= max_col and (row, col) != (min_row, min_col):
+                    raise SpliceUnsupported(f"cell {get_column_letter(col)}{row} is inside a merged range")
 
 
 def _splice_rows(body: bytes, edits: Edits) -> tuple[list[bytes], tuple[int, int, int, int] | None]:

@@ -24,7 +24,7 @@ from openpyxl.worksheet._reader import FORMULA_TAG, INLINE_STRING, WorkSheetPars
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from mltakedown.book import layout as L
-from mltakedown.book.errors import MissingSheetError, NotAWorkbookError, WorkbookError
+from mltakedown.book.errors import MissingSheetError, NotAWorkbookError, TooManyRowsError, WorkbookError
 from mltakedown.book.ports import CellValue, InputRow
 
 _FORMULA_TYPES = ("ArrayFormula", "DataTableFormula")
@@ -183,6 +183,15 @@ def _parse_takedown(
         if key_of is None:
             key_of = _columns(book, header, path)
             result_col = book.columns.get("result", -1)
+        if number - L.HEADER_ROW > L.MAX_DATA_ROWS:
+            # Refuse at the first row past the cap, not after holding a million rows in memory
+            # (a sheet without a <dimension> escapes the cheap check before opening).
+            raise TooManyRowsError(
+                path,
+                f"the sheet uses row {number:,}; at most {L.MAX_DATA_ROWS:,} data rows are accepted "
+                "(split the list into several workbooks, or delete the unused rows)",
+                sheet=title,
+            )
         max_row = max(max_row, number)
         for cell in cells:
             key = key_of.get(cell["column"])
