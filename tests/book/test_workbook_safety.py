@@ -3,6 +3,7 @@ programs, a file changed on disk while a stage ran, and ``upgrade`` moving a use
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -16,11 +17,13 @@ from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table
 
 from mltakedown.book import layout as L
-from mltakedown.book.errors import WorkbookError
-from mltakedown.book.ports import Outcome, Result
+from mltakedown.book.errors import TooManyRowsError, WorkbookError
+from mltakedown.book.ports import LogEntry, Outcome, Result
 from mltakedown.book.settings import parse_settings
 from mltakedown.book.xlsx import XlsxWorkbook, create_workbook, upgrade_workbook
 from mltakedown.book.xlsx_splice import MAX_CELL_TEXT, safe_text
@@ -208,8 +211,10 @@ def test_upgrade_moves_links_merges_rules_and_formulas_with_the_rows(tmp_path: P
     ws.conditional_formatting.add(
         "D2:D3", CellIsRule(operator="equal", formula=["$E$2"], fill=PatternFill("solid", fgColor="FF0000"))
     )
+    ws.add_table(Table(displayName="Mine", ref="A1:D3"))
     other = wb.create_sheet("Totals")
     other["A1"] = "=COUNTA(Lista!A2:A3)"
+    wb.defined_names["ids"] = DefinedName("ids", attr_text="Lista!$A$2:$A$3")
     wb.save(path)
 
     report = upgrade_workbook(path)
@@ -224,10 +229,12 @@ def test_upgrade_moves_links_merges_rules_and_formulas_with_the_rows(tmp_path: P
     assert [r.coord for r in ws.merged_cells.ranges] == [f"E{2 + shift}:F{2 + shift}"]
     assert ws[f"E{3 + shift}"].value == f"=A{3 + shift}&$B${2 + shift}"
     assert wb["Totals"]["A1"].value == f"=COUNTA('{L.SHEET_TAKEDOWN}'!A{2 + shift}:A{3 + shift})"
+    assert wb.defined_names["ids"].attr_text == f"'{L.SHEET_TAKEDOWN}'!$A${2 + shift}:$A${3 + shift}"
     user_rules = [str(v.sqref) for v in ws.data_validations.dataValidation if v.formula1 == '"A,B"']
     assert user_rules == [f"E{2 + shift}:E{3 + shift}"]
     ranges = {str(cf.sqref): [r.formula for r in cf.rules] for cf in ws.conditional_formatting}
     assert ranges[f"D{2 + shift}:D{3 + shift}"] == [[f"$E${2 + shift}"]]
+    assert ws.tables["Mine"].ref == f"A{1 + shift}:D{3 + shift}"
     # The summary block is the template's: no user merge or link landed on it.
     assert all(ws.cell(L.SUMMARY_VALUE_ROW, c).hyperlink is None for c in range(1, 10))
     rows = XlsxWorkbook.open(path).read_rows()
@@ -339,3 +346,118 @@ def test_a_workbook_reached_through_a_link_is_written_where_it_lives(tmp_path: P
     ops.check(XlsxWorkbook.open(link))
     assert link.is_symlink()
     assert load_workbook(real)[L.SHEET_TAKEDOWN].cell(5, _col("result")).value == "OK"
+
+
+def test_a_sheet_without_a_dimension_is_refused_at_the_first_row_past_the_cap(tmp_path: Path) -> None:
+    path = filled_book(tmp_path / "t.xlsx", ROWS)
+    with zipfile.ZipFile(path) as src:
+        parts = {info.filename: src.read(info) for info in src.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    far = L.HEADER_ROW + L.MAX_DATA_ROWS + 1
+    sheet = sheet.replace(
+        sheet[sheet.index("<dimension") : sheet.index("/>", sheet.index("<dimension")) + 2], ""
+    )
+    after = "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>SKU</t></is></c></row>' for r in (far, far + 9)
+    )
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace("</sheetData>", after + "</sheetData>").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    before = path.read_bytes()
+    # Refused while streaming (the open), not after every row was held in memory.
+    with pytest.raises(TooManyRowsError, match=f"row {far:,}"):
+        XlsxWorkbook.open(path)
+    assert path.read_bytes() == before
+
+
+def test_upgrade_refuses_to_write_the_summary_over_a_users_title(tmp_path: Path) -> None:
+    path = tmp_path / "mine.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["A1"] = "Bajas marzo — tienda norte"
+    ws.append([])
+    ws.cell(L.HEADER_ROW, 1, "Identifier")
+    ws.cell(L.HEADER_ROW, 2, "Action")
+    ws.cell(L.HEADER_ROW + 1, 1, "SKU-1")
+    ws.cell(L.HEADER_ROW + 1, 2, "PAUSE")
+    wb.save(path)
+    before = path.read_bytes()
+    with pytest.raises(WorkbookError, match="A1 holds 'Bajas marzo"):
+        upgrade_workbook(path)
+    assert path.read_bytes() == before
+
+
+def test_upgrade_unmerges_cells_where_the_summary_goes(tmp_path: Path) -> None:
+    path = tmp_path / "mine.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = L.SHEET_TAKEDOWN
+    ws.cell(L.HEADER_ROW, 1, "Identifier")
+    ws.cell(L.HEADER_ROW, 2, "Action")
+    ws.cell(L.HEADER_ROW + 1, 1, "SKU-1")
+    ws.cell(L.HEADER_ROW + 1, 2, "PAUSE")
+    ws.merge_cells("A1:C2")
+    ws.merge_cells("K1:L2")  # beside the summary block: kept
+    wb.save(path)
+    upgrade_workbook(path)
+    ws = load_workbook(path)[L.SHEET_TAKEDOWN]
+    assert [r.coord for r in ws.merged_cells.ranges] == ["K1:L2"]
+    assert ws["A1"].value in L.SUMMARY_TITLE.values()
+    book = XlsxWorkbook.open(path)
+    ops.check(book)
+    total_col = len(L.SUMMARY_RESULTS) + 2
+    assert load_workbook(path)[L.SHEET_TAKEDOWN].cell(L.SUMMARY_VALUE_ROW, total_col).value == 1
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "openpyxl"])
+def test_a_damaged_package_relationship_part_is_a_clear_error(tmp_path: Path, fast: bool) -> None:
+    source = filled_book(tmp_path / "src.xlsx", ROWS)
+    path = tmp_path / "t.xlsx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w") as out:
+        for info in src.infolist():
+            out.writestr(info, b"not xml <" if info.filename == "_rels/.rels" else src.read(info))
+    before = path.read_bytes()
+    with pytest.raises(WorkbookError, match=r"damaged \(_rels/\.rels"):
+        XlsxWorkbook.open(path, fast=fast)
+    assert path.read_bytes() == before
+
+
+# --- Log appends ----------------------------------------------------------------------------------
+
+
+def _log_header(key: str) -> str:
+    return next(c.header("zh") for c in L.LOG_COLUMNS if c.key == key)
+
+
+def test_a_log_column_whose_header_was_deleted_gets_its_own_column_again(tmp_path: Path) -> None:
+    path = filled_book(tmp_path / "t.xlsx", ROWS, lang="zh")
+    wb = load_workbook(path)
+    log = wb[L.SHEET_LOG]
+    log.insert_cols(1)
+    log["A1"] = "Mine"  # a column of the user's first, so the template's positions are all off by one
+    note_col = next(c.column for c in log[1] if c.value == _log_header("note"))
+    log.cell(1, note_col).value = None  # the Note header deleted
+    wb.save(path)
+    book = XlsxWorkbook.open(path)
+    at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    book.append_log([LogEntry(at, "PUT", "/items/MLM1", 200, "req-1", 1.0, 5, "run-1", "=note")])
+    book.save()
+    log = load_workbook(path)[L.SHEET_LOG]
+    values = {str(log.cell(1, c).value): log.cell(2, c).value for c in range(1, log.max_column + 1)}
+    assert values[_log_header("run_id")] == "run-1"
+    assert values[_log_header("note")] == "=note"
+    assert values["Mine"] is None
+
+
+def test_upgrade_accepts_what_an_earlier_run_wrote_into_the_summary_rows(tmp_path: Path) -> None:
+    path = filled_book(tmp_path / "t.xlsx", ROWS)
+    ops.check(XlsxWorkbook.open(path))  # labels, counts, stage and time in rows 1-3
+    wb = load_workbook(path)
+    del wb.defined_names[L.TEMPLATE_VERSION_NAME]
+    del wb[L.SHEET_SETTINGS]  # no stamp left: upgrade sees a list it never stamped
+    wb.save(path)
+    report = upgrade_workbook(path)
+    assert report.from_version == "" and report.rows_kept == len(ROWS)

@@ -578,7 +578,7 @@ class XlsxWorkbook:
             }
             for e in entries
         )
-        _append(ws, L.SHEET_LOG, L.LOG_COLUMNS, rows, self._path)
+        _append(ws, L.SHEET_LOG, L.LOG_COLUMNS, rows, self._path, self.language)
 
     def write_snapshots(self, snapshots: Sequence[SnapshotRow]) -> None:
         """Append item snapshots to the Snapshots sheet (created if missing)."""
@@ -601,7 +601,7 @@ class XlsxWorkbook:
             }
             for s in snapshots
         )
-        _append(ws, L.SHEET_SNAPSHOTS, L.SNAPSHOT_COLUMNS, rows, self._path)
+        _append(ws, L.SHEET_SNAPSHOTS, L.SNAPSHOT_COLUMNS, rows, self._path, self.language)
 
     def write_report(self, grid: Sequence[Sequence[CellValue]], *, sheet_name: str = "Report") -> None:
         """Replace the values of the report sheet (added at the end when missing) with ``grid``."""
@@ -705,14 +705,30 @@ def _append(
     columns: Sequence[L.Column],
     rows: Iterable[Mapping[str, CellValue]],
     path: Path,
+    lang: str,
 ) -> None:
-    """Append rows below the last used row, each value under its header (found in any language)."""
+    """Append rows below the last used row, each value under its header (found in any language).
+
+    A header missing from the sheet is added after the last used column (in the first free
+    column of an empty header row), so its values never land under another column's header.
+    """
     found = header_columns(ws, 1, path, sheet)
+    next_col = max([*found.values(), ws.max_column]) + 1 if found else 1
+    for column in columns:
+        if column.key not in found:
+            while ws._cells.get((1, next_col)) is not None and ws._cells[(1, next_col)].value not in (
+                None,
+                "",
+            ):
+                next_col += 1
+            set_value(ws.cell(1, next_col), column.header(lang))
+            found[column.key] = next_col
+            next_col += 1
     r = ws.max_row
     for row in rows:
         r += 1
-        for index, column in enumerate(columns, start=1):
-            set_value(ws.cell(r, found.get(column.key, index)), row.get(column.key))
+        for column in columns:
+            set_value(ws.cell(r, found[column.key]), row.get(column.key))
 
 
 def _load(path: Path) -> Workbook:
@@ -776,7 +792,10 @@ def _ui_relationships(path: Path) -> list[tuple[str, str]]:
     with zipfile.ZipFile(path) as archive:
         if "_rels/.rels" not in archive.namelist():
             return []
-        root = ElementTree.fromstring(archive.read("_rels/.rels"))
+        try:
+            root = ElementTree.fromstring(archive.read("_rels/.rels"))
+        except ElementTree.ParseError as exc:
+            raise NotAWorkbookError(path, f"the workbook structure is damaged (_rels/.rels: {exc})") from exc
     return [
         (rel.get("Type", ""), rel.get("Target", ""))
         for rel in root.iter(f"{{{_RELS_NS}}}Relationship")
@@ -1164,6 +1183,8 @@ def upgrade_workbook(path: Path | str) -> UpgradeReport:
                 "upgrade again",
                 sheet=ws.title,
             )
+    if header_row == L.HEADER_ROW and not from_version:
+        _refuse_user_text_in_summary_rows(path, ws)
     inserted = max(0, L.HEADER_ROW - header_row)
     # Like Excel's own row insert: merges, links, validation, colour rules and formulas move too.
     move_rows_on_top(wb, ws, L.HEADER_ROW - header_row, L.SHEET_TAKEDOWN)
@@ -1179,6 +1200,7 @@ def upgrade_workbook(path: Path | str) -> UpgradeReport:
             columns[column.key] = next_col
             added.append(column.key)
             next_col += 1
+    _unmerge_summary_rows(ws)
     write_summary_labels(ws, lang)
     if not ws.data_validations.dataValidation:
         add_validations(ws, columns, lang)
@@ -1223,6 +1245,50 @@ def upgrade_workbook(path: Path | str) -> UpgradeReport:
 
 
 _TEMPLATE_SHEETS = frozenset(L.SHEETS)
+
+
+def _unmerge_summary_rows(ws: Worksheet) -> None:
+    """Unmerge ranges over the summary block and how-to line: their cells must take values.
+
+    Only the first cell of a merged range holds a value, so unmerging changes no value.
+    """
+    last_col = len(L.SUMMARY_RESULTS) + 4
+    for merged in list(ws.merged_cells.ranges):
+        if merged.min_row < L.HEADER_ROW and merged.min_col <= last_col:
+            ws.unmerge_cells(merged.coord)
+
+
+def _refuse_user_text_in_summary_rows(path: Path, ws: Worksheet) -> None:
+    """A list never stamped with a template, header already on row 4: rows 1–3 are the user's.
+
+    The summary labels, and at the next Check the summary values, go there; text the user keeps
+    there (a title, totals) would be overwritten, so it is refused like text above a lower header.
+    """
+    template_texts = {
+        text
+        for texts_by_lang in (L.SUMMARY_TITLE, L.SUMMARY_TOTAL, L.SUMMARY_STAGE, L.SUMMARY_AT, L.HOW_TO)
+        for text in texts_by_lang.values()
+    } | {r.value for r in L.SUMMARY_RESULTS}
+    total_col = len(L.SUMMARY_RESULTS) + 2
+
+    def written_by_a_run(row: int, col: int, value: object) -> bool:
+        """Counts, total, stage and time that an earlier run put in the summary's value row."""
+        if row != L.SUMMARY_VALUE_ROW or not 2 <= col <= total_col + 2:
+            return False
+        return col > total_col or isinstance(value, int | float)
+
+    for row in ws.iter_rows(min_row=1, max_row=L.HEADER_ROW - 1):
+        for cell in row:
+            if written_by_a_run(cell.row, cell.column, cell.value):
+                continue
+            if cell.value not in (None, "") and cell.value not in template_texts:
+                raise WorkbookError(
+                    path,
+                    f"{cell.coordinate} holds {str(cell.value)[:40]!r}, but rows 1-{L.HEADER_ROW - 1} are "
+                    "where the summary goes; move that text elsewhere (or below the list) and run upgrade "
+                    "again",
+                    sheet=ws.title,
+                )
 
 
 def _clear_painted_results(ws: Worksheet, result_col: int) -> None:

@@ -1,11 +1,11 @@
 """Insert rows at the top of a worksheet the way Excel does, for ``upgrade``.
 
 openpyxl's ``insert_rows`` moves the cells and nothing else: merged ranges, hyperlinks, data
-validation, conditional formatting and formulas keep pointing at the old rows. On a user's own
+validation, conditional formatting, tables, filters and formulas keep pointing at the old rows. On a user's own
 list moved under the summary block that would merge summary cells, hang a row's hyperlink on the
 summary, and make ``=A3`` read the how-to line. :func:`move_rows_on_top` moves them along, and
 rewrites references to the sheet in formulas of every sheet (absolute ones too, as Excel does
-when rows are inserted) and renames them when the sheet is renamed.
+when rows are inserted) and in defined names, and renames them when the sheet is renamed.
 """
 
 from __future__ import annotations
@@ -95,6 +95,14 @@ def move_rows_on_top(wb: Workbook, ws: Worksheet, count: int, new_title: str) ->
     _move_cells(ws, count)
     for dv in ws.data_validations.dataValidation:
         dv.sqref = _shift_ranges(dv.sqref, count)
+    # A table left behind would cover the summary rows with a header that is not its own, which
+    # Excel "repairs" by dropping the table; the sheet's filter moves with its rows too.
+    for table in ws.tables.values():
+        table.ref = _shift_ref(table.ref, count)
+        if table.autoFilter is not None and table.autoFilter.ref:
+            table.autoFilter.ref = _shift_ref(table.autoFilter.ref, count)
+    if ws.auto_filter.ref:
+        ws.auto_filter.ref = _shift_ref(ws.auto_filter.ref, count)
     rules = ws.conditional_formatting
     ws.conditional_formatting = ConditionalFormattingList()
     for block in rules:
@@ -103,6 +111,12 @@ def move_rows_on_top(wb: Workbook, ws: Worksheet, count: int, new_title: str) ->
             ws.conditional_formatting.add(str(_shift_ranges(block.sqref, count)), rule)
     for sheet in wb.worksheets:
         _move_formulas(sheet, move(sheet is ws), count if sheet is ws else 0)
+        for name in sheet.defined_names.values():  # names scoped to a sheet
+            if name.attr_text:
+                name.attr_text = move(sheet is ws)(name.attr_text)
+    for name in wb.defined_names.values():  # workbook names always say which sheet they mean
+        if name.attr_text:
+            name.attr_text = move(False)(name.attr_text)
     ws.title = new_title
 
 
