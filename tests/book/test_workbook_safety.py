@@ -461,3 +461,20 @@ def test_upgrade_accepts_what_an_earlier_run_wrote_into_the_summary_rows(tmp_pat
     wb.save(path)
     report = upgrade_workbook(path)
     assert report.from_version == "" and report.rows_kept == len(ROWS)
+
+
+def test_a_new_workbook_gets_the_usual_permissions_and_a_saved_one_keeps_its_own(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from mltakedown.book.xlsx import XlsxWorkbook, create_workbook
+
+    path = create_workbook(tmp_path / "shared.xlsx", "en")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+    os.chmod(path, 0o640)
+    book = XlsxWorkbook.open(path)
+    book.write_outcomes([], stage="check")
+    book.save()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640

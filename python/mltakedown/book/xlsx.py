@@ -23,8 +23,8 @@ in the worksheet's cell dict so empty cells are never created.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
+import functools
 import io
 import logging
 import os
@@ -844,6 +844,14 @@ def save_atomically(wb: Workbook, path: Path, ui_rels: Sequence[tuple[str, str]]
     replace_atomically(path, write)
 
 
+@functools.cache
+def _current_umask() -> int:
+    # os.umask can only be read by setting it; set it straight back (once per process).
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Replace ``path`` with what ``write`` puts in a temporary file beside it (fsync, then rename).
 
@@ -863,8 +871,12 @@ def replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
         write(tmp)
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
-        with contextlib.suppress(FileNotFoundError):
+        # Keep the original's permissions; a new workbook gets the usual ones (0666 less the
+        # umask), not mkstemp's private 0600, so it can be shared like any other file.
+        try:
             os.chmod(tmp, path.stat().st_mode & 0o777)
+        except FileNotFoundError:
+            os.chmod(tmp, 0o666 & ~_current_umask())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -1133,6 +1145,7 @@ class UpgradeReport:
             or self.rows_inserted
             or self.sheets_added
             or self.colour_rules_added
+            or self.print_setup_added
         )
 
 
