@@ -133,3 +133,18 @@ def test_the_report_counts_only_the_execute_runs_requests(demo: DemoResult) -> N
     assert demo.report is not None
     execute = demo.reports[3]
     assert 0 < demo.report.run.requests_used == execute.requests
+
+
+def test_demo_without_a_cjk_font_still_runs_and_says_why_no_pdfs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mltakedown.report import fonts
+
+    monkeypatch.setattr(fonts, "_known_fonts", lambda: [tmp_path / "no-such-font.ttc"])
+    monkeypatch.delenv(fonts.CJK_FONT_ENV, raising=False)
+    said: list[str] = []
+    result = run_demo(tmp_path / "demo", progress=said.append)
+    assert [r.stage for r in result.reports] == ["check", "pull", "plan", "execute", "restore"]
+    assert any("Confirmation documents skipped" in line and "fonts-noto-cjk" in line for line in said)
+    assert result.report is not None and result.report.sheet_written
+    assert not result.report.files.confirmations

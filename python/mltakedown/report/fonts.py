@@ -56,6 +56,8 @@ def _known_fonts() -> list[Path]:
         Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),  # Debian fonts-wqy-microhei
         win / "msyh.ttc",  # Microsoft YaHei, on every Windows 10/11
         win / "simsun.ttc",
+        Path("/System/Library/Fonts/PingFang.ttc"),  # macOS
+        Path("/System/Library/Fonts/STHeiti Medium.ttc"),
         Path("/Library/Fonts/Arial Unicode.ttf"),
     ]
 

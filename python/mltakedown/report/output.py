@@ -88,6 +88,7 @@ def make_report(
     out_dir: Path | None = None,
     run_id: str = "",
     sheet: bool = True,
+    documents: bool = True,
 ) -> ReportResult:
     """The Report stage on a saved workbook: collect the run from the workbook, journal and
     snapshots, write the documents (beside the workbook unless ``out_dir``), and the Report sheet.
@@ -104,7 +105,9 @@ def make_report(
 
     record = collect_run(workbook, run_id)
     folder = out_dir if out_dir is not None else state_dir(workbook) / REPORTS_DIR
-    files = write_documents(record, folder, languages, workbook=workbook)
+    files = (
+        write_documents(record, folder, languages, workbook=workbook) if documents else ReportFiles(folder)
+    )
     if sheet:
         book = XlsxWorkbook.open(workbook)
         write_report_sheet(book.wb, record, book.language)
