@@ -26,7 +26,7 @@ from openpyxl.worksheet._reader import WorkSheetParser
 
 from mltakedown.book import layout as L
 from mltakedown.book import xlsx as xlsx_module
-from mltakedown.book.ports import Outcome, Result
+from mltakedown.book.ports import LogEntry, Outcome, Result
 from mltakedown.book.xlsx import XlsxWorkbook
 from mltakedown.book.xlsx_fast import result_format
 from mltakedown.book.xlsx_splice import CellEdit, SpliceUnsupported, StyleBook, splice_sheet
@@ -287,8 +287,14 @@ def _formula_in_output(path: Path) -> None:
     wb.save(path)
 
 
-def _date_outcome(book: XlsxWorkbook) -> None:
-    book.write_outcomes([Outcome(5, Result.OK, values={"done_at_utc": dt.datetime(2026, 1, 2)})], stage="x")
+def _without_log(path: Path) -> None:
+    wb = load_workbook(path)
+    del wb[L.SHEET_LOG]
+    wb.save(path)
+
+
+def _log_entry(book: XlsxWorkbook) -> None:
+    book.append_log([LogEntry(dt.datetime(2026, 1, 2, 3, 4, 5), "GET", "/items/MLM1", 200, "req-1", 12.34)])
 
 
 def _asks_for_openpyxl(book: XlsxWorkbook) -> None:
@@ -306,7 +312,7 @@ def _changed_summary(path: Path) -> None:
     ("prepare", "act", "reason"),
     [
         (_formula_in_output, None, "formula"),
-        (None, _date_outcome, "datetime"),
+        (_without_log, _log_entry, "Log worksheet"),
         (None, _asks_for_openpyxl, "openpyxl worksheet"),
         (_changed_summary, None, "summary labels"),
     ],

@@ -69,6 +69,7 @@ from mltakedown.book.ports import (
     SnapshotRow,
 )
 from mltakedown.book.settings import parse_settings
+from mltakedown.book.xlsx_append import PendingAppend
 from mltakedown.book.xlsx_fast import PendingWrite, fast_write_blocker, spliced_parts
 from mltakedown.book.xlsx_format import add_result_rules, has_print_setup, print_setup
 from mltakedown.book.xlsx_shift import move_rows_on_top
@@ -265,12 +266,15 @@ class XlsxWorkbook:
 
     Opened with ``fast=True`` (the default) the workbook is read in one streaming pass
     (:mod:`~mltakedown.book.xlsx_stream`) and verdicts are written by splicing the Takedown
-    sheet's XML (:mod:`~mltakedown.book.xlsx_splice`), leaving every other part as it was. The
-    first use of anything the fast path does not cover — the ``wb``/``ws`` attributes, the Log,
-    Snapshots or Report sheets, a date to write, a missing output column, a summary block that
-    is not the template's, XML the splicer does not know — loads the workbook fully with
-    openpyxl, replays the verdicts written so far, and carries on there; ``fallback_reason``
-    says why. Both paths give the same cells (tests/book/test_fast_path.py compares them).
+    sheet's XML (:mod:`~mltakedown.book.xlsx_splice`), leaving every other part as it was; rows
+    appended to the Log and Snapshots sheets are spliced into those sheets' XML the same way
+    (:mod:`~mltakedown.book.xlsx_append`). After a fast save the file is streamed again when it
+    is next used. The first use of anything the fast path does not cover — the ``wb``/``ws``
+    attributes, the Report sheet, a Log or Snapshots sheet to create, a missing output column,
+    a summary block that is not the template's, XML the splicer does not know — loads the
+    workbook fully with openpyxl, replays the verdicts and rows written so far, and carries on
+    there; ``fallback_reason`` says why. Both paths give the same cells
+    (tests/book/test_fast_path.py and test_fast_appends.py compare them).
     """
 
     def __init__(
@@ -289,6 +293,7 @@ class XlsxWorkbook:
         self._ws: Worksheet | None = None
         self._streamed = streamed
         self._pending: list[PendingWrite] = []
+        self._appends: list[PendingAppend] = []
         self._stamp = file_stamp(path)
         self.fallback_reason: str | None = None
         """Why the openpyxl path was taken for a workbook opened with ``fast=True`` (else None)."""
@@ -384,9 +389,27 @@ class XlsxWorkbook:
         self._require_unchanged()
         self._bind(_load(self._path))
         pending, self._pending = self._pending, []
+        appends, self._appends = self._appends, []
         self._streamed = None
         for write in pending:
             self._write_openpyxl(write.outcomes, stage=write.stage, at=write.at)
+        for append in appends:
+            ws = self._table_sheet(append.sheet, append.columns)
+            _append(ws, append.sheet, append.columns, append.rows, self._path, self.language)
+
+    def _on_fast_path(self) -> bool:
+        """Whether writes can go to the fast path: streamed, or streamed again after a fast save."""
+        if self._streamed is None and self._wb is None:
+            # A fast save wrote the file: read it again the cheap way (not with a full load).
+            self._require_unchanged()
+            try:
+                streamed = stream_book(self._path)
+            except StreamUnsupported as exc:
+                self._materialise(str(exc))
+                return False
+            self._streamed = streamed
+            self.columns = dict(streamed.columns)
+        return self._streamed is not None
 
     # WorkbookPort ------------------------------------------------------------------------------
 
@@ -407,6 +430,8 @@ class XlsxWorkbook:
 
     def read_settings(self) -> BookSettings:
         """The Settings sheet (defaults when the sheet is missing)."""
+        if self._settings is None and self._streamed is None and self._wb is None:
+            self._on_fast_path()
         if self._settings is None:
             pairs = self._streamed.settings if self._streamed is not None else settings_pairs(self.wb)
             self._settings = parse_settings(pairs)
@@ -416,7 +441,8 @@ class XlsxWorkbook:
         """All non-blank data rows, in sheet order, with input values, formulas and prior outputs."""
         if self._streamed is not None and self._pending:
             self._materialise("rows were read back after writing")
-        if self._streamed is not None:
+        if self._wb is None and self._on_fast_path():
+            assert self._streamed is not None
             self._check_row_count(self._streamed.max_row, self._streamed.sheet_title)
             return list(self._streamed.rows)
         self._check_row_count(self.ws.max_row, self.ws.title)
@@ -474,8 +500,8 @@ class XlsxWorkbook:
                     row=outcome.row_number,
                 )
         at = dt.datetime.now(dt.UTC)
-        if self._streamed is not None:
-            reason = fast_write_blocker(self.columns, outcomes)
+        if self._wb is None and self._on_fast_path():
+            reason = fast_write_blocker(self.columns)
             if reason is None:
                 self._pending.append(PendingWrite(list(outcomes), stage, at))
                 return
@@ -563,8 +589,7 @@ class XlsxWorkbook:
 
     def append_log(self, entries: Sequence[LogEntry]) -> None:
         """Append API calls to the Log sheet (created if missing)."""
-        ws = self._table_sheet(L.SHEET_LOG, L.LOG_COLUMNS)
-        rows = (
+        rows: list[dict[str, CellValue]] = [
             {
                 "at_utc": e.at,
                 "method": e.method,
@@ -577,13 +602,12 @@ class XlsxWorkbook:
                 "note": e.note,
             }
             for e in entries
-        )
-        _append(ws, L.SHEET_LOG, L.LOG_COLUMNS, rows, self._path, self.language)
+        ]
+        self._append_rows(L.SHEET_LOG, L.LOG_COLUMNS, rows)
 
     def write_snapshots(self, snapshots: Sequence[SnapshotRow]) -> None:
         """Append item snapshots to the Snapshots sheet (created if missing)."""
-        ws = self._table_sheet(L.SHEET_SNAPSHOTS, L.SNAPSHOT_COLUMNS)
-        rows = (
+        rows: list[dict[str, CellValue]] = [
             {
                 "run_id": s.run_id,
                 "taken_at": s.taken_at,
@@ -600,8 +624,18 @@ class XlsxWorkbook:
                 "raw_json": s.raw_json,
             }
             for s in snapshots
-        )
-        _append(ws, L.SHEET_SNAPSHOTS, L.SNAPSHOT_COLUMNS, rows, self._path, self.language)
+        ]
+        self._append_rows(L.SHEET_SNAPSHOTS, L.SNAPSHOT_COLUMNS, rows)
+
+    def _append_rows(self, sheet: str, columns: Sequence[L.Column], rows: list[dict[str, CellValue]]) -> None:
+        """Append ``rows`` to a table sheet: kept for the fast save, or written with openpyxl."""
+        if not rows:
+            return
+        if self._wb is None and self._on_fast_path():
+            self._appends.append(PendingAppend(sheet, tuple(columns), rows))
+            return
+        ws = self._table_sheet(sheet, columns)
+        _append(ws, sheet, columns, rows, self._path, self.language)
 
     def write_report(self, grid: Sequence[Sequence[CellValue]], *, sheet_name: str = "Report") -> None:
         """Replace the values of the report sheet (added at the end when missing) with ``grid``."""
@@ -618,10 +652,11 @@ class XlsxWorkbook:
     def save(self) -> None:
         """Write to a temporary file beside the workbook, then replace the original with it.
 
-        On the fast path only the Takedown sheet (and ``styles.xml`` when a colour is new) is
-        rewritten; on the openpyxl path the ribbon link openpyxl drops is restored.
+        On the fast path only the Takedown sheet, the Log and Snapshots sheets rows were appended
+        to, and ``styles.xml`` when a colour or date format is new are rewritten; on the openpyxl
+        path the ribbon link openpyxl drops is restored.
         """
-        if self._wb is None and not self._pending:
+        if self._wb is None and not self._pending and not self._appends:
             # Nothing written since the file was streamed (or since the last fast save).
             if lock_file(self._path) is not None:
                 raise WorkbookLockedError(
@@ -639,14 +674,16 @@ class XlsxWorkbook:
                     self._pending,
                     self.language,
                     paint_results=not self.conditional_colours,
+                    appends=self._appends,
                 )
             except SpliceUnsupported as exc:
                 self._materialise(str(exc))
             else:
                 replace_atomically(self._path, lambda tmp: rewrite_package(self._path, tmp, parts))
-                # The file now differs from what was streamed: anything used after this loads it.
+                # The file now differs from what was streamed: the next use streams it again.
                 self._streamed = None
                 self._pending.clear()
+                self._appends.clear()
                 self._stamp = file_stamp(self._path)
                 return
         save_atomically(self.wb, self._path, self._ui_rels)

@@ -2,14 +2,20 @@
 
 :func:`spliced_parts` does for a streamed workbook what ``XlsxWorkbook`` does on the openpyxl
 path — verdict cells, the Result colour (unless conditional formatting gives it), output values,
-cleared columns, the summary block — as :class:`~mltakedown.book.xlsx_splice.CellEdit` objects, and returns the new worksheet and
-``styles.xml`` parts. It refuses (``SpliceUnsupported``) whatever it would have to lay out rather
-than fill in: a missing output column, a summary block that is not the template's, a date.
+cleared columns, the summary block — as :class:`~mltakedown.book.xlsx_splice.CellEdit` objects,
+and returns the new worksheet and ``styles.xml`` parts, with those of the Log and Snapshots
+sheets rows were appended to (:mod:`~mltakedown.book.xlsx_append`). It refuses
+(``SpliceUnsupported``) whatever it would have to lay out rather than fill in: a missing output
+column, a summary block that is not the template's.
+
+Dates are written as openpyxl writes them: the Excel serial number (1900 date system) in a cell
+whose format gets a date number format unless it already shows dates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -21,12 +27,14 @@ from openpyxl.styles import Font, PatternFill
 
 from mltakedown.book import layout as L
 from mltakedown.book.ports import CellValue, Outcome, Result
+from mltakedown.book.xlsx_append import PendingAppend, appended_parts
 from mltakedown.book.xlsx_splice import (
     CellEdit,
     CellFormat,
     SpliceUnsupported,
     SpliceValue,
     StyleBook,
+    date_edit,
     safe_text,
     splice_sheet_parts,
 )
@@ -44,17 +52,26 @@ class PendingWrite:
     at: dt.datetime
 
 
-def fast_write_blocker(columns: Mapping[str, int], outcomes: Sequence[Outcome]) -> str | None:
-    """Why these outcomes need the openpyxl path (``None`` when the fast path can write them)."""
+def fast_write_blocker(columns: Mapping[str, int]) -> str | None:
+    """Why verdicts need the openpyxl path (``None`` when the fast path can write them).
+
+    Every value an outcome holds (text, numbers, booleans, dates) can be spliced; only output
+    columns to add (headers laid out with their styles) are openpyxl's job.
+    """
     missing = [key for key in L.OUTPUT_KEYS if key not in columns]
-    if missing:
-        return f"output columns to add: {', '.join(missing)}"
-    for outcome in outcomes:
-        for key, value in outcome.values.items():
-            if value is not None and not isinstance(value, str | int | float):
-                # Dates need a number format combined with the cell's own: openpyxl's job.
-                return f"a {type(value).__name__} value in {key} (row {outcome.row_number})"
-    return None
+    return f"output columns to add: {', '.join(missing)}" if missing else None
+
+
+def uses_1904_dates(workbook_xml: bytes) -> bool:
+    """Whether ``xl/workbook.xml`` says the workbook counts dates from 1904 (Mac Excel's option)."""
+    return re.search(rb'\bdate1904="(?:1|true)"', workbook_xml) is not None
+
+
+def cell_edit(value: CellValue) -> CellEdit:
+    """The edit that writes ``value`` as ``set_value`` does on the openpyxl path."""
+    if isinstance(value, dt.date):
+        return date_edit(value)
+    return CellEdit(_value(value))
 
 
 def result_format(result: Result) -> CellFormat:
@@ -72,22 +89,36 @@ def spliced_parts(
     lang: str,
     *,
     paint_results: bool = True,
+    appends: Sequence[PendingAppend] = (),
 ) -> dict[str, bytes | list[bytes]]:
-    """The new Takedown sheet part (and ``styles.xml`` when a format was added) for ``pending``.
+    """The new parts for ``pending`` verdicts and ``appends`` to the Log and Snapshots sheets.
 
-    With ``paint_results=False`` (a workbook whose Result column is coloured by conditional
-    formatting) Result cells keep their format and ``styles.xml`` is never changed; the rules
-    themselves sit after ``sheetData`` in the sheet part, which the splicer copies unchanged.
+    Those are the Takedown sheet part (when verdicts were written), the parts of the sheets
+    rows were appended to, and ``styles.xml`` when a format was added (a Result colour, a date
+    format). With ``paint_results=False`` (a workbook whose Result column is coloured by
+    conditional formatting) Result cells keep their format; the rules themselves sit after
+    ``sheetData`` in the sheet part, which the splicer copies unchanged.
     """
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         if _STYLES_PART not in names or book.sheet_path not in names:
             raise SpliceUnsupported("the package has no xl/styles.xml or no Takedown part")
-        sheet_xml = archive.read(book.sheet_path)
+        sheet_xml = archive.read(book.sheet_path) if pending else b""
         styles = StyleBook(archive.read(_STYLES_PART))
-    _require_template_summary(book, styles, lang)
-    edits = _edits(book, columns, pending, styles if paint_results else None)
-    parts: dict[str, bytes | list[bytes]] = {book.sheet_path: splice_sheet_parts(sheet_xml, edits)}
+        dates_1904 = uses_1904_dates(archive.read("xl/workbook.xml"))
+    parts: dict[str, bytes | list[bytes]] = {}
+    if pending:
+        _require_template_summary(book, styles, lang)
+        edits = _edits(book, columns, pending, styles if paint_results else None)
+        parts[book.sheet_path] = splice_sheet_parts(sheet_xml, edits, styles)
+    if appends:
+        added = appended_parts(path, appends, styles, lang)
+        if book.sheet_path in added:
+            raise SpliceUnsupported("rows appended to the Takedown sheet")
+        parts.update(added)
+    if dates_1904 and styles.dates_written:
+        # The serial numbers above count from 1900; openpyxl converts for the 1904 system.
+        raise SpliceUnsupported("dates to write into a workbook on the 1904 date system")
     if styles.changed:
         parts[_STYLES_PART] = styles.to_xml()
     return parts
@@ -155,7 +186,7 @@ def _edits(
             row[columns["message"]] = CellEdit(_value(outcome.message or None))
             row[columns["remedy"]] = CellEdit(_value(outcome.remedy or None))
             for key, value in outcome.values.items():
-                row[columns[key]] = CellEdit(_value(value))
+                row[columns[key]] = cell_edit(value)
                 if key == "result":
                     results[r] = value
             if outcome.clear_others:

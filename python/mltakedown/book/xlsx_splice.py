@@ -2,8 +2,9 @@
 
 The fast write path of :mod:`mltakedown.book.xlsx`: instead of loading every part with openpyxl
 and saving them all again, it rewrites only the worksheet XML (splicing ``<c>`` elements into the
-``<row>`` elements that change) and, when a colour is needed that the workbook lacks, appends a
-font, a fill and a cell format to ``styles.xml``. Every other zip member (VBA project, ribbon,
+``<row>`` elements that change) and, when a colour or a date format is needed that the workbook
+lacks, appends a font, a fill, a number format and a cell format to ``styles.xml``. Dates are
+written as openpyxl writes them: the serial number, in a cell format that shows dates. Every other zip member (VBA project, ribbon,
 relationships, other sheets…) is copied with its content unchanged, by construction.
 
 The splicer understands the XML that Excel, openpyxl and LibreOffice write: unprefixed tags,
@@ -15,6 +16,7 @@ begins with ``=`` is never a formula) and ``sharedStrings.xml`` is left alone.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import zipfile
@@ -25,10 +27,12 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, TIME_FORMATS
 from openpyxl.styles import Font, PatternFill
 from openpyxl.styles.fills import Fill
+from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_REVERSE, is_date_format
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.utils.datetime import to_excel
 
 MAX_CELL_TEXT = 32_767
 """Excel's limit on the characters of one cell."""
@@ -62,6 +66,10 @@ class CellEdit:
 
     value: SpliceValue
     style: int | None = None
+    date_format: str | None = None
+    """For a date (``value`` is its Excel serial number): the number format to give the cell
+    unless its format already shows a date — openpyxl's rule when a date is assigned; the
+    cell's font, fill, alignment… are kept. Needs the :class:`StyleBook` passed to the splice."""
 
 
 Edits = Mapping[int, Mapping[int, CellEdit]]
@@ -96,15 +104,27 @@ def _utf16_units(text: str) -> int:
     return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
+def date_edit(value: dt.date) -> CellEdit:
+    """The edit that writes a date as openpyxl does: its serial number (1900 date system), and
+    the date format openpyxl gives that type (time zones dropped: Excel has none)."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    kind = dt.datetime if isinstance(value, dt.datetime) else dt.date
+    return CellEdit(float(to_excel(value)), date_format=TIME_FORMATS[kind])
+
+
 # --- The worksheet XML ----------------------------------------------------------------------------
 
 
-def splice_sheet(xml: bytes, edits: Edits) -> bytes:
-    """``xml`` (a worksheet part) with the edited cells written; everything else kept as it was."""
-    return b"".join(splice_sheet_parts(xml, edits))
+def splice_sheet(xml: bytes, edits: Edits, styles: StyleBook | None = None) -> bytes:
+    """``xml`` (a worksheet part) with the edited cells written; everything else kept as it was.
+
+    ``styles`` gives the date formats of edits with a ``date_format`` (see :class:`CellEdit`).
+    """
+    return b"".join(splice_sheet_parts(xml, edits, styles))
 
 
-def splice_sheet_parts(xml: bytes, edits: Edits) -> list[bytes]:
+def splice_sheet_parts(xml: bytes, edits: Edits, styles: StyleBook | None = None) -> list[bytes]:
     """:func:`splice_sheet` as consecutive pieces (a large sheet is never joined into one buffer)."""
     start = xml.find(b"<sheetData")
     if start < 0 or xml.find(b"<sheetData", start + 1) >= 0:
@@ -122,7 +142,7 @@ def splice_sheet_parts(xml: bytes, edits: Edits) -> list[bytes]:
     if b"<![CDATA[" in body:
         raise SpliceUnsupported("the sheet holds CDATA sections")
     _refuse_merged_targets(tail, edits)
-    rows, bounds = _splice_rows(body, edits)
+    rows, bounds = _splice_rows(body, edits, styles)
     return [_update_dimension(head, bounds), opening, *rows, close, tail]
 
 
@@ -139,7 +159,9 @@ def _refuse_merged_targets(tail: bytes, edits: Edits) -> None:
                     raise SpliceUnsupported(f"cell {get_column_letter(col)}{row} is inside a merged range")
 
 
-def _splice_rows(body: bytes, edits: Edits) -> tuple[list[bytes], tuple[int, int, int, int] | None]:
+def _splice_rows(
+    body: bytes, edits: Edits, styles: StyleBook | None
+) -> tuple[list[bytes], tuple[int, int, int, int] | None]:
     pending = sorted(edits)
     parts: list[bytes] = []
     pos, index, last_row = 0, 0, 0
@@ -167,12 +189,12 @@ def _splice_rows(body: bytes, edits: Edits) -> tuple[list[bytes], tuple[int, int
             raise SpliceUnsupported("rows out of order")
         last_row = number
         while index < len(pending) and pending[index] < number:
-            row_xml, cols = _new_row(pending[index], edits[pending[index]])
+            row_xml, cols = _new_row(pending[index], edits[pending[index]], styles)
             parts.append(row_xml)
             grow(pending[index], cols)
             index += 1
         if index < len(pending) and pending[index] == number:
-            row_xml, cols = _edit_row(number, match.group(1), match.group(2) or b"", edits[number])
+            row_xml, cols = _edit_row(number, match.group(1), match.group(2) or b"", edits[number], styles)
             parts.append(row_xml)
             grow(number, cols)
             index += 1
@@ -181,14 +203,16 @@ def _splice_rows(body: bytes, edits: Edits) -> tuple[list[bytes], tuple[int, int
     if body[pos:].strip():
         raise SpliceUnsupported("unexpected content after the last row")
     for number in pending[index:]:
-        row_xml, cols = _new_row(number, edits[number])
+        row_xml, cols = _new_row(number, edits[number], styles)
         parts.append(row_xml)
         grow(number, cols)
     return parts, (bounds[0], bounds[1], bounds[2], bounds[3]) if bounds else None
 
 
-def _new_row(number: int, row_edits: Mapping[int, CellEdit]) -> tuple[bytes, list[int]]:
-    cells = [(col, _render(col, number, None, edit)) for col, edit in sorted(row_edits.items())]
+def _new_row(
+    number: int, row_edits: Mapping[int, CellEdit], styles: StyleBook | None
+) -> tuple[bytes, list[int]]:
+    cells = [(col, _render(col, number, None, edit, styles)) for col, edit in sorted(row_edits.items())]
     cells = [(col, xml) for col, xml in cells if xml]
     if not cells:
         return b"", []
@@ -196,7 +220,7 @@ def _new_row(number: int, row_edits: Mapping[int, CellEdit]) -> tuple[bytes, lis
 
 
 def _edit_row(
-    number: int, attrs: bytes, content: bytes, row_edits: Mapping[int, CellEdit]
+    number: int, attrs: bytes, content: bytes, row_edits: Mapping[int, CellEdit], styles: StyleBook | None
 ) -> tuple[bytes, list[int]]:
     existing: dict[int, tuple[bytes, bytes | None]] = {}
     pos = 0
@@ -223,7 +247,7 @@ def _edit_row(
         if old is not None and b"<f" in old[0]:
             # Replacing a formula would orphan shared-formula children and the calculation chain.
             raise SpliceUnsupported(f"cell {get_column_letter(col)}{number} holds a formula")
-        xml = _render(col, number, old[1] if old else None, edit)
+        xml = _render(col, number, old[1] if old else None, edit, styles)
         if xml:
             out.append((col, xml))
             written.append(col)
@@ -246,10 +270,24 @@ def _letters(col: int) -> bytes:
     return str(get_column_letter(col)).encode("ascii")
 
 
-def _render(col: int, row: int, old_style: bytes | None, edit: CellEdit) -> bytes:
+def _render(col: int, row: int, old_style: bytes | None, edit: CellEdit, styles: StyleBook | None) -> bytes:
     """The ``<c>`` element for ``edit`` (``b""`` when the cell ends up empty and unstyled)."""
     style = old_style if edit.style is None else (b"%d" % edit.style if edit.style else None)
     value = edit.value
+    if edit.date_format is not None and value is not None:
+        if styles is None:
+            raise SpliceUnsupported("a date to write without the workbook's styles")
+        dated = styles.date_style(int(style) if style else 0, edit.date_format)
+        style = b"%d" % dated if dated else None
+        if not isinstance(value, float):
+            raise SpliceUnsupported("a date whose serial number is not a float")
+        # openpyxl writes serial numbers with 16 significant digits: the same text on both paths.
+        return b'<c r="%s%d"%s><v>%s</v></c>' % (
+            _letters(col),
+            row,
+            b' s="' + style + b'"' if style else b"",
+            (b"%.16g" % value),
+        )
     if style is None and (value is None or value == ""):
         return b""
     # Verdict texts repeat from row to row: only the cell reference differs between their cells.
@@ -332,11 +370,22 @@ class StyleBook:
         ns = f"{{{_MAIN_NS}}}"
         self._fonts = [Font.from_tree(el) for el in root.iterfind(f"{ns}fonts/{ns}font")]
         self._fills = [Fill.from_tree(el) for el in root.iterfind(f"{ns}fills/{ns}fill")]
-        self._xfs = [
-            dict(el.attrib) | {"#children": str(len(el))} for el in root.iterfind(f"{ns}cellXfs/{ns}xf")
-        ]
+        self._xf_elements = list(root.iterfind(f"{ns}cellXfs/{ns}xf"))
+        self._xfs = [_xf_key(el) for el in self._xf_elements]
         self._has_style_xfs = root.find(f"{ns}cellStyleXfs") is not None
-        self._added: dict[str, list[bytes]] = {"fonts": [], "fills": [], "cellXfs": []}
+        self._num_fmts: dict[int, str] = {}
+        for el in root.iterfind(f"{ns}numFmts/{ns}numFmt"):
+            try:
+                self._num_fmts[int(el.get("numFmtId", ""))] = el.get("formatCode", "")
+            except ValueError as exc:
+                raise SpliceUnsupported(f"styles.xml has a numFmt without a numeric id ({exc})") from exc
+        self._dated: dict[tuple[int, str], int] = {}
+        self._added: dict[str, list[bytes]] = {"numFmts": [], "fonts": [], "fills": [], "cellXfs": []}
+
+    @property
+    def dates_written(self) -> bool:
+        """Whether :meth:`date_style` was asked for a format (a date was written)."""
+        return bool(self._dated)
 
     @property
     def changed(self) -> bool:
@@ -372,9 +421,70 @@ class StyleBook:
         if self._has_style_xfs:
             attrs["xfId"] = "0"
         attrs |= {"applyFont": "1", "applyFill": "1"}
-        self._xfs.append(attrs | {"#children": "0"})
+        self._xfs.append(attrs | {"#children": "0", "#kids": "[]"})
         self._added["cellXfs"].append(ElementTree.tostring(ElementTree.Element("xf", attrs)))
         return len(self._xfs) - 1
+
+    def date_style(self, base: int, code: str) -> int:
+        """The ``cellXfs`` index for a date written into a cell of format ``base``.
+
+        Like openpyxl when a date is assigned: a format that already shows dates is kept, any
+        other gets number format ``code`` with everything else (font, fill, alignment…) kept.
+        """
+        key = (base, code)
+        if key in self._dated:
+            return self._dated[key]
+        if not 0 <= base < len(self._xfs):
+            raise SpliceUnsupported(f"a cell format {base} that styles.xml does not have")
+        xf = self._xfs[base]
+        try:
+            current = int(xf.get("numFmtId", "0"))
+        except ValueError as exc:
+            raise SpliceUnsupported(f"a cell format with a non-numeric numFmtId ({exc})") from exc
+        current_code = self._num_fmts.get(current, BUILTIN_FORMATS.get(current, "General"))
+        if is_date_format(current_code):
+            self._dated[key] = base
+            return base
+        fmt_id = self._num_fmt_id(code)
+        wanted = {k: v for k, v in xf.items() if k not in ("numFmtId", "applyNumberFormat")}
+        found = next(
+            (
+                index
+                for index, other in enumerate(self._xfs)
+                if other.get("numFmtId") == str(fmt_id)
+                and {k: v for k, v in other.items() if k not in ("numFmtId", "applyNumberFormat")} == wanted
+            ),
+            None,
+        )
+        if found is None:
+            element = ElementTree.Element(
+                "xf", {**_plain_attrs(self._xf_elements, base), "numFmtId": str(fmt_id)}
+            )
+            element.set("applyNumberFormat", "1")
+            for child in self._xf_elements[base] if base < len(self._xf_elements) else ():
+                if len(child) or not child.tag.startswith(f"{{{_MAIN_NS}}}"):
+                    raise SpliceUnsupported("a cell format with extension content")
+                ElementTree.SubElement(element, child.tag.split("}", 1)[1], dict(child.attrib))
+            self._xfs.append(_xf_key(element))
+            self._xf_elements.append(element)
+            self._added["cellXfs"].append(ElementTree.tostring(element))
+            found = len(self._xfs) - 1
+        self._dated[key] = found
+        return found
+
+    def _num_fmt_id(self, code: str) -> int:
+        """The id of number format ``code``: built in, already in styles.xml, or added."""
+        builtin = BUILTIN_FORMATS_REVERSE.get(code)
+        if builtin is not None:
+            return int(builtin)
+        for fmt_id, existing in self._num_fmts.items():
+            if existing == code:
+                return fmt_id
+        fmt_id = max([163, *self._num_fmts]) + 1  # custom formats start at 164
+        self._num_fmts[fmt_id] = code
+        element = ElementTree.Element("numFmt", {"numFmtId": str(fmt_id), "formatCode": code})
+        self._added["numFmts"].append(ElementTree.tostring(element))
+        return fmt_id
 
     def _index(self, existing: list[Any], wanted: Any, group: str) -> int:
         for index, item in enumerate(existing):
@@ -387,13 +497,45 @@ class StyleBook:
     def to_xml(self) -> bytes:
         """``styles.xml`` with the added fonts, fills and formats appended to their lists."""
         xml = self._xml
-        for group in ("fonts", "fills", "cellXfs"):
+        for group in ("numFmts", "fonts", "fills", "cellXfs"):
             added = self._added[group]
             if not added:
                 continue
-            total = {"fonts": len(self._fonts), "fills": len(self._fills), "cellXfs": len(self._xfs)}[group]
+            total = {
+                "numFmts": len(self._num_fmts),
+                "fonts": len(self._fonts),
+                "fills": len(self._fills),
+                "cellXfs": len(self._xfs),
+            }[group]
+            if group == "numFmts" and b"<numFmts" not in xml:
+                xml = _insert_num_fmts(xml)
             xml = _append_children(xml, group.encode(), b"".join(added), total)
         return xml
+
+
+def _xf_key(element: ElementTree.Element) -> dict[str, str]:
+    """A cell format's attributes, with its child elements (alignment, protection) summed up."""
+    kids = [(child.tag.rpartition("}")[2], sorted(child.attrib.items())) for child in element]
+    return dict(element.attrib) | {"#children": str(len(element)), "#kids": repr(kids)}
+
+
+def _plain_attrs(elements: list[ElementTree.Element], index: int) -> dict[str, str]:
+    """The attributes of cell format ``index`` (unprefixed, as styles.xml writes them)."""
+    attrs = dict(elements[index].attrib)
+    if any(name.startswith("{") for name in attrs):
+        raise SpliceUnsupported("a cell format with namespaced attributes")
+    return attrs
+
+
+def _insert_num_fmts(xml: bytes) -> bytes:
+    """Add an empty ``<numFmts>`` list where the schema wants it: first in ``<styleSheet>``."""
+    start = xml.find(b"<styleSheet")
+    if start < 0:
+        raise SpliceUnsupported("styles.xml has no (unprefixed) styleSheet element")
+    open_end = xml.index(b">", start) + 1
+    if xml[open_end - 2 : open_end] == b"/>":
+        raise SpliceUnsupported("styles.xml has an empty styleSheet")
+    return xml[:open_end] + b'<numFmts count="0"></numFmts>' + xml[open_end:]
 
 
 def _append_children(xml: bytes, tag: bytes, children: bytes, total: int) -> bytes:
