@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 
 from mltakedown.book.memory import MemoryWorkbook
 from mltakedown.book.ports import BookSettings, InputRow, Outcome
+from mltakedown.engine import run
 from mltakedown.engine.actions import parse_action
 from mltakedown.engine.calls import CallLog
 from mltakedown.engine.gates import plan_rows
@@ -59,6 +60,11 @@ def make_book(tmp_path: Path, rows: Sequence[tuple[str, str]]) -> MemoryBook:
     """A book with ``(identifier, action)`` rows from row 2 on."""
     built = [input_row(i + 2, identifier, action) for i, (identifier, action) in enumerate(rows)]
     return MemoryBook(path=tmp_path / "takedown.xlsx", rows=built)
+
+
+def close_book(tmp_path: Path, item_id: str) -> MemoryBook:
+    """A book whose row 2 closes ``item_id``, confirmed (CLOSE asks for it)."""
+    return MemoryBook(path=tmp_path / "t.xlsx", rows=[input_row(2, item_id, "CLOSE", confirm="yes")])
 
 
 def live_row(
@@ -151,3 +157,10 @@ async def sandbox_client(**options: Any) -> AsyncIterator[Harness]:
 def yes(counts: dict[str, int]) -> bool:
     """A confirmation that always agrees."""
     return True
+
+
+async def plan_and_execute(h: Harness, book: MemoryBook) -> Plan:
+    """Plan ``book`` against the harness's sandbox and execute that plan, confirmed; the plan."""
+    plan = await plan_for(h.api, book)
+    await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+    return plan

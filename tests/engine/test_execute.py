@@ -29,7 +29,7 @@ from mltakedown.meli.errors import (
 )
 from mltakedown.sandbox.seed import TRICKY
 
-from .exec_support import input_row, make_book, plan_for, sandbox_client, yes
+from .exec_support import input_row, make_book, plan_and_execute, plan_for, sandbox_client, yes
 
 T = TRICKY
 
@@ -82,8 +82,7 @@ async def test_pause_writes_once_snapshots_verifies_and_fills_every_column(tmp_p
 async def test_a_re_run_of_the_same_plan_writes_nothing_again(tmp_path: Path) -> None:
     book = make_book(tmp_path, [(T["active_mlm"], "PAUSE"), (T["active_mlc"], "PAUSE")])
     async with sandbox_client() as h:
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        plan = await plan_and_execute(h, book)
         before = len(h.world.writes)
         report = await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
         assert len(h.world.writes) == before
@@ -99,8 +98,7 @@ async def test_blocked_rows_are_never_written_and_say_why(tmp_path: Path) -> Non
     ]
     book = make_book(tmp_path, rows)
     async with sandbox_client() as h:
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        await plan_and_execute(h, book)
         assert [w.item for w in h.ok_writes()] == [T["active_mco"]]
         assert not [w for w in h.world.writes if w.item != T["active_mco"]]
     assert book.outcomes[2].code == Code.NOT_YOUR_ITEM.value and book.outcomes[2].result is Result.BLOCKED
@@ -279,8 +277,7 @@ async def test_no_snapshot_no_write(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "snapshots").write_text("not a folder")  # the snapshot cannot be saved
     async with sandbox_client() as h:
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        await plan_and_execute(h, book)
         assert not h.world.writes
     outcome = book.outcomes[2]
     assert outcome.code == Code.NOT_SENT.value and "snapshot could not be saved" in outcome.message

@@ -11,7 +11,16 @@ from mltakedown.engine import run
 from mltakedown.engine.journal import read_journal, state_dir
 from mltakedown.sandbox.seed import TRICKY
 
-from .exec_support import MemoryBook, input_row, make_book, plan_for, sandbox_client, yes
+from .exec_support import (
+    MemoryBook,
+    close_book,
+    input_row,
+    make_book,
+    plan_and_execute,
+    plan_for,
+    sandbox_client,
+    yes,
+)
 
 T = TRICKY
 
@@ -26,8 +35,7 @@ async def test_paused_listings_come_back_once_and_only_ours(tmp_path: Path) -> N
     ours, never_touched = T["active_mlm"], T["paused_by_seller"]
     book = make_book(tmp_path, [(ours, "PAUSE"), (T["active_mlb"], "PAUSE")])
     async with sandbox_client() as h:
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        await plan_and_execute(h, book)
         book.rows.append(input_row(4, never_touched, "PAUSE"))
         _mark_restore(book)
         counts: list[dict[str, int]] = []
@@ -54,8 +62,7 @@ async def test_moderated_and_stock_less_listings_are_refused_with_the_reason(tmp
     moderated, empty = T["active_mla"], T["active_mlc"]
     book = make_book(tmp_path, [(moderated, "PAUSE"), (empty, "PAUSE")])
     async with sandbox_client() as h:
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        await plan_and_execute(h, book)
         # Meanwhile Mercado Libre moderates one listing, and the other sells out.
         h.world.items[moderated]["sub_status"] = ["moderation_penalty"]
         h.world.items[moderated]["tags"].append("moderation_penalty")
@@ -103,11 +110,10 @@ async def test_the_ad_group_goes_back_to_what_it_was(tmp_path: Path) -> None:
 
 async def test_a_closed_listing_is_relisted_with_a_new_id_on_the_row(tmp_path: Path) -> None:
     item_id = T["active_mco"]
-    book = MemoryBook(path=tmp_path / "t.xlsx", rows=[input_row(2, item_id, "CLOSE", confirm="yes")])
+    book = close_book(tmp_path, item_id)
     async with sandbox_client() as h:
         price = h.world.items[item_id]["price"]
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        await plan_and_execute(h, book)
         assert h.world.items[item_id]["status"] == "closed"
         _mark_restore(book)
         await run.restore(book, h.api, confirm=yes, calls=h.calls)
@@ -129,10 +135,9 @@ async def test_a_closed_listing_is_relisted_with_a_new_id_on_the_row(tmp_path: P
 
 async def test_a_listing_closed_more_than_60_days_ago_is_not_relisted(tmp_path: Path) -> None:
     item_id = T["active_mlb"]
-    book = MemoryBook(path=tmp_path / "t.xlsx", rows=[input_row(2, item_id, "CLOSE", confirm="yes")])
+    book = close_book(tmp_path, item_id)
     async with sandbox_client() as h:
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        await plan_and_execute(h, book)
         _mark_restore(book)
         later = dt.datetime.now(dt.UTC) + dt.timedelta(days=61)
         await run.restore(book, h.api, confirm=yes, calls=h.calls, now=later)
@@ -144,8 +149,7 @@ async def test_two_rows_naming_one_item_restore_it_once(tmp_path: Path) -> None:
     item_id = T["active_mlm"]
     book = make_book(tmp_path, [(item_id, "PAUSE")])
     async with sandbox_client() as h:
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        await plan_and_execute(h, book)
         book.rows.append(input_row(3, item_id.lower(), "RESTORE"))
         _mark_restore(book)
         await run.restore(book, h.api, confirm=yes, calls=h.calls)

@@ -26,7 +26,7 @@ from mltakedown.meli.models import Item
 from mltakedown.sandbox import World
 from mltakedown.sandbox.seed import TRICKY
 
-from .exec_support import MemoryBook, make_book, plan_for, sandbox_client, yes
+from .exec_support import MemoryBook, close_book, make_book, plan_and_execute, plan_for, sandbox_client, yes
 
 T = TRICKY
 
@@ -151,8 +151,7 @@ async def test_an_unexpected_error_stops_every_write_before_the_run_ends(tmp_pat
 async def test_a_re_run_confirmation_counts_only_what_will_be_sent(tmp_path: Path) -> None:
     book = make_book(tmp_path, [(T["active_mlm"], "PAUSE"), (T["active_mlc"], "PAUSE")])
     async with sandbox_client() as h:
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        plan = await plan_and_execute(h, book)
         shown: list[dict[str, int]] = []
 
         def confirm(counts: dict[str, int]) -> bool:
@@ -187,8 +186,7 @@ async def test_a_refused_run_still_logs_its_calls(tmp_path: Path) -> None:
 async def test_a_declined_restore_still_logs_its_reads(tmp_path: Path) -> None:
     book = make_book(tmp_path, [(T["active_mlm"], "PAUSE")])
     async with sandbox_client() as h:
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        await plan_and_execute(h, book)
         logged = len(book.log)
         _mark_restore(book)
         await run.restore(book, h.api, confirm=lambda counts: False, calls=h.calls)
@@ -342,10 +340,9 @@ async def test_a_relisted_listing_is_never_relisted_again_from_another_row(tmp_p
     from .exec_support import input_row
 
     item_id = T["active_mco"]
-    book = MemoryBook(path=tmp_path / "t.xlsx", rows=[input_row(2, item_id, "CLOSE", confirm="yes")])
+    book = close_book(tmp_path, item_id)
     async with sandbox_client() as h:
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        await plan_and_execute(h, book)
         _mark_restore(book)
         await run.restore(book, h.api, confirm=yes, calls=h.calls)
         new_id = book.outcomes[2].values["new_item_id"]
@@ -364,8 +361,7 @@ async def test_a_delete_rides_out_the_409_right_after_its_close(tmp_path: Path) 
     item_id = T["active_mlc"]
     book = MemoryBook(path=tmp_path / "t.xlsx", rows=[input_row(2, item_id, "DELETE", confirm="yes")])
     async with sandbox_client(conflict_window_s=0.5) as h:
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        await plan_and_execute(h, book)
         answers = [(w.body, w.status) for w in h.world.writes if w.item == item_id]
         item = h.world.items[item_id]
     assert answers[0] == ({"status": "closed"}, 200)
@@ -436,8 +432,7 @@ async def test_restore_reads_only_the_items_its_rows_name(tmp_path: Path) -> Non
     items = [T["active_mlm"], T["active_mlb"], T["active_mla"]]
     book = make_book(tmp_path, [(i, "PAUSE") for i in items])
     async with sandbox_client() as h:
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        await plan_and_execute(h, book)
         logged = len(book.log)
         book.rows[1].values["action"] = "RESTORE"  # only the second listing comes back
         await run.restore(book, h.api, confirm=yes, calls=h.calls)
@@ -518,13 +513,10 @@ async def test_a_write_applied_behind_a_504_is_reconciled_not_resent(tmp_path: P
 
 
 async def test_a_relist_answered_504_is_never_sent_again(tmp_path: Path) -> None:
-    from .exec_support import input_row
-
     item_id = T["active_mco"]
-    book = MemoryBook(path=tmp_path / "t.xlsx", rows=[input_row(2, item_id, "CLOSE", confirm="yes")])
+    book = close_book(tmp_path, item_id)
     async with sandbox_client() as h:
-        plan = await plan_for(h.api, book)
-        await run.execute(book, h.api, confirm=yes, plan=plan, calls=h.calls)
+        await plan_and_execute(h, book)
         _mark_restore(book)
         _ghosts(h.world, 1.0)
         async with _ghost_client(h) as ghostly:

@@ -1,4 +1,5 @@
-"""Shared helpers for the API-client tests: a fake clock, a mock-transport client factory."""
+"""Shared helpers for the API-client tests: a fake clock, a mock-transport client factory,
+and the token-store and canned-answer helpers the OAuth tests share."""
 
 from __future__ import annotations
 
@@ -8,12 +9,21 @@ import json
 import math
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from mltakedown.meli import CallRecord, ClientConfig, MeliClient, RateLimiter, RetryPolicy
+from mltakedown.meli import (
+    CallRecord,
+    ClientConfig,
+    FileTokenStore,
+    MeliClient,
+    RateLimiter,
+    RetryPolicy,
+    TokenSet,
+)
 from mltakedown.meli import retry as retry_module
 
 Handler = (
@@ -72,6 +82,23 @@ def json_response(
         content=json.dumps(data).encode(),
         headers={"content-type": "application/json", "x-request-id": request_id, **(headers or {})},
     )
+
+
+def unauthorized() -> httpx.Response:
+    """ML's 401 for an access token it no longer accepts."""
+    return json_response({"code": "unauthorized", "message": "invalid access token"}, 401)
+
+
+def mock_http(handler: Handler) -> httpx.AsyncClient:
+    """A bare HTTP client on ``API_URL`` whose requests all go to ``handler``."""
+    return httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler))
+
+
+def stored_tokens(path: Path, tokens: TokenSet, alias: str = "acme") -> FileTokenStore:
+    """A file token store at ``path`` already holding ``tokens`` for ``alias``."""
+    store = FileTokenStore(path)
+    store.save(alias, tokens)
+    return store
 
 
 @dataclass

@@ -25,7 +25,7 @@ from mltakedown.meli import (
     generate_pkce,
 )
 
-from .conftest import API_URL, Harness, json_response
+from .conftest import Harness, json_response, mock_http, stored_tokens, unauthorized
 
 APP = OAuthApp(
     client_id="app-1", client_secret="s3cret", redirect_uri="https://example.test/cb", site_id="MLM"
@@ -108,7 +108,7 @@ async def test_exchange_code_posts_form_and_honours_expires_in() -> None:
         )
 
     before = datetime.now(UTC)
-    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+    async with mock_http(handler) as http:
         tokens = await APP.exchange_code("TG-CODE", "verifier-123", http=http)
     (request,) = seen
     assert request.method == "POST" and request.url.path == "/oauth/token"
@@ -168,7 +168,7 @@ async def test_two_concurrent_401s_refresh_once_and_persist_before_use(
             if old_token_hits == 2:
                 both_arrived.set()
             await asyncio.wait_for(both_arrived.wait(), timeout=5)  # both callers hold the old token
-            return json_response({"code": "unauthorized", "message": "invalid access token"}, 401)
+            return unauthorized()
         return json_response({"id": 1001, "nickname": "ACME_CN", "site_id": "MLM"})
 
     manager = TokenManager(store, "acme", APP)
@@ -188,8 +188,7 @@ async def test_two_concurrent_401s_refresh_once_and_persist_before_use(
 
 async def test_waiting_caller_uses_token_refreshed_by_another_manager(tmp_path: Path) -> None:
     """Two managers of one alias (e.g. two clients): the second re-reads the store in the lock."""
-    store = FileTokenStore(tmp_path / "t.json")
-    store.save("acme", OLD)
+    store = stored_tokens(tmp_path / "t.json", OLD)
     calls = 0
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -197,7 +196,7 @@ async def test_waiting_caller_uses_token_refreshed_by_another_manager(tmp_path: 
         calls += 1
         return json_response({"access_token": "APP_USR-NEW", "refresh_token": "TG-NEW", "expires_in": 21600})
 
-    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+    async with mock_http(handler) as http:
         one = TokenManager(store, "acme", APP, http)
         two = TokenManager(store, "acme", APP, http)
         assert await one.access_token() == await two.access_token() == "APP_USR-OLD"
@@ -207,8 +206,7 @@ async def test_waiting_caller_uses_token_refreshed_by_another_manager(tmp_path: 
 
 
 async def test_refresh_then_still_401_fails_clearly(tmp_path: Path, harness: Harness) -> None:
-    store = FileTokenStore(tmp_path / "t.json")
-    store.save("acme", OLD)
+    store = stored_tokens(tmp_path / "t.json", OLD)
     me_calls = 0
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -230,8 +228,7 @@ async def test_refresh_then_still_401_fails_clearly(tmp_path: Path, harness: Har
 
 
 async def test_invalid_grant_raises_token_error(tmp_path: Path, harness: Harness) -> None:
-    store = FileTokenStore(tmp_path / "t.json")
-    store.save("acme", OLD)
+    store = stored_tokens(tmp_path / "t.json", OLD)
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/oauth/token":
@@ -239,7 +236,7 @@ async def test_invalid_grant_raises_token_error(tmp_path: Path, harness: Harness
                 {"message": "Error validating grant", "error": "invalid_grant", "status": 400, "cause": []},
                 400,
             )
-        return json_response({"code": "unauthorized", "message": "invalid access token"}, 401)
+        return unauthorized()
 
     async with harness.client(handler, tokens=TokenManager(store, "acme", APP)) as api:
         with pytest.raises(TokenError) as caught:
@@ -303,8 +300,7 @@ async def test_no_token_anywhere_is_a_token_error(harness: Harness, tmp_path: Pa
 
 
 async def test_lost_refresh_answer_is_reported(tmp_path: Path, harness: Harness) -> None:
-    store = FileTokenStore(tmp_path / "t.json")
-    store.save("acme", OLD)
+    store = stored_tokens(tmp_path / "t.json", OLD)
     token_calls = 0
 
     def handler(request: httpx.Request) -> httpx.Response:

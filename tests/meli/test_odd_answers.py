@@ -16,7 +16,7 @@ import pytest
 from mltakedown.meli import InvalidResponseError, NotFoundError
 from mltakedown.meli.models import Item
 
-from .conftest import Harness, json_response
+from .conftest import Harness, json_response, unauthorized
 
 
 def test_null_lists_are_read_as_empty() -> None:
@@ -104,7 +104,7 @@ async def test_a_401_for_an_account_without_its_app_says_to_log_in_again(
     store.save("acme", TokenSet("APP_USR-OLD", "TG-OLD"))
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return json_response({"code": "unauthorized", "message": "invalid access token"}, 401)
+        return unauthorized()
 
     async with harness.client(handler, tokens=TokenManager(store, "acme", None)) as api:
         with pytest.raises(AuthenticationError) as caught:

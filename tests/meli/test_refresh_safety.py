@@ -17,13 +17,23 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mltakedown.meli import FileTokenStore, OAuthApp, RetryPolicy, TokenError, TokenManager, TokenSet
+from mltakedown.meli import (
+    ClientConfig,
+    FileTokenStore,
+    MeliClient,
+    OAuthApp,
+    RateLimiter,
+    RetryPolicy,
+    TokenError,
+    TokenManager,
+    TokenSet,
+)
 from mltakedown.sandbox import SandboxOptions, create_app
 from mltakedown.sandbox.seed import CLIENT_ID, CLIENT_SECRET, REFRESH_A, SELLER_A, TOKEN_A
 
-from .conftest import API_URL, Harness, json_response
+from .conftest import API_URL, Harness, json_response, mock_http, stored_tokens, unauthorized
 
 FAST = RetryPolicy(initial_delay=0.001, conflict_initial_delay=0.001, max_delay=0.01, max_retry_after=0.01)
 APP = OAuthApp(
@@ -50,9 +60,21 @@ async def _eventually(condition: object, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.01)
 
 
+def _sandbox_client(app: ASGIApp, store: FileTokenStore, retry: RetryPolicy) -> MeliClient:
+    """A client of the sandbox ``app`` whose token manager refreshes ``store``'s "acme" tokens;
+    ``retry`` serves both the API calls and the token endpoint."""
+    oauth = OAuthApp(CLIENT_ID, CLIENT_SECRET, "http://127.0.0.1/callback", retry=retry)
+    return MeliClient(
+        ClientConfig(api_url="http://sandbox.test", client_id=CLIENT_ID),
+        tokens=TokenManager(store, "acme", oauth),
+        transport=httpx.ASGITransport(app=app),
+        rate=RateLimiter(float("inf")),
+        retry=retry,
+    )
+
+
 async def test_a_caller_cancelled_mid_refresh_does_not_lose_the_rotated_token(tmp_path: Path) -> None:
-    store = FileTokenStore(tmp_path / "tokens.json")
-    store.save("acme", OLD)
+    store = stored_tokens(tmp_path / "tokens.json", OLD)
     server_rotated = asyncio.Event()
     answer_may_go = asyncio.Event()
 
@@ -62,7 +84,7 @@ async def test_a_caller_cancelled_mid_refresh_does_not_lose_the_rotated_token(tm
         await answer_may_go.wait()
         return json_response(NEW_ANSWER)
 
-    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+    async with mock_http(handler) as http:
         manager = TokenManager(store, "acme", APP, http)
         caller = asyncio.create_task(manager.refresh("APP_USR-OLD"))
         await asyncio.wait_for(server_rotated.wait(), 5)
@@ -82,8 +104,6 @@ async def test_cancelled_client_call_mid_refresh_keeps_the_account_usable_in_the
     """Against the sandbox: the server spends the refresh token and its answer is slow to come
     back; the caller is cancelled meanwhile. The refresh still lands in the store, and a new
     client works with it (without the fix the account needs logging in again)."""
-    from mltakedown.meli import ClientConfig, MeliClient, RateLimiter
-
     sandbox = create_app(SandboxOptions())
     world = sandbox.state.world
     answer_may_go = asyncio.Event()
@@ -102,20 +122,11 @@ async def test_cancelled_client_call_mid_refresh_keeps_the_account_usable_in_the
         for message in held:
             await send(message)
 
-    store = FileTokenStore(tmp_path / "tokens.json")
-    store.save("acme", TokenSet(TOKEN_A, REFRESH_A, datetime.now(UTC) - timedelta(minutes=5), SELLER_A))
-    oauth = OAuthApp(CLIENT_ID, CLIENT_SECRET, "http://127.0.0.1/callback", retry=FAST)
-
-    def client() -> MeliClient:
-        return MeliClient(
-            ClientConfig(api_url="http://sandbox.test", client_id=CLIENT_ID),
-            tokens=TokenManager(store, "acme", oauth),
-            transport=httpx.ASGITransport(app=slow_token_answers),
-            rate=RateLimiter(float("inf")),
-            retry=FAST,
-        )
-
-    async with client() as api:
+    store = stored_tokens(
+        tmp_path / "tokens.json",
+        TokenSet(TOKEN_A, REFRESH_A, datetime.now(UTC) - timedelta(minutes=5), SELLER_A),
+    )
+    async with _sandbox_client(slow_token_answers, store, FAST) as api:
         call = asyncio.create_task(api.me())  # the stored token is expired: refresh first
         await _eventually(lambda: world.tokens.refresh[REFRESH_A].used)
         call.cancel()
@@ -123,7 +134,7 @@ async def test_cancelled_client_call_mid_refresh_keeps_the_account_usable_in_the
             await call
         answer_may_go.set()
         await _eventually(lambda: (store.load("acme") or OLD).refresh_token != REFRESH_A)
-    async with client() as api:
+    async with _sandbox_client(slow_token_answers, store, FAST) as api:
         me = await api.me()
     assert me.id == SELLER_A
 
@@ -154,10 +165,7 @@ async def test_closing_the_client_waits_for_a_refresh_its_cancelled_caller_left_
 ) -> None:
     """The usual shape of a cancellation: the TaskGroup fails, ``async with MeliClient`` exits and
     closes the HTTP client the refresh is using. The refresh must be saved before that."""
-    from mltakedown.meli import ClientConfig, MeliClient, RateLimiter
-
-    store = FileTokenStore(tmp_path / "tokens.json")
-    store.save("acme", OLD)
+    store = stored_tokens(tmp_path / "tokens.json", OLD)
     server_rotated = asyncio.Event()
     answer_may_go = asyncio.Event()
 
@@ -166,7 +174,7 @@ async def test_closing_the_client_waits_for_a_refresh_its_cancelled_caller_left_
             server_rotated.set()
             await answer_may_go.wait()
             return json_response(NEW_ANSWER)
-        return json_response({"code": "unauthorized", "message": "invalid access token"}, 401)
+        return unauthorized()
 
     async def release_later() -> None:
         await asyncio.sleep(0.05)
@@ -195,8 +203,7 @@ async def test_closing_the_client_waits_for_a_refresh_its_cancelled_caller_left_
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 async def test_a_busy_token_endpoint_is_retried(tmp_path: Path, status: int) -> None:
-    store = FileTokenStore(tmp_path / "tokens.json")
-    store.save("acme", OLD)
+    store = stored_tokens(tmp_path / "tokens.json", OLD)
     calls = 0
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -208,7 +215,7 @@ async def test_a_busy_token_endpoint_is_retried(tmp_path: Path, status: int) -> 
             )
         return json_response(NEW_ANSWER)
 
-    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+    async with mock_http(handler) as http:
         manager = TokenManager(store, "acme", APP, http)
         assert await manager.refresh("APP_USR-OLD") == "APP_USR-NEW"
     assert calls == 2
@@ -217,8 +224,7 @@ async def test_a_busy_token_endpoint_is_retried(tmp_path: Path, status: int) -> 
 
 
 async def test_token_endpoint_unreachable_then_back_is_retried(tmp_path: Path) -> None:
-    store = FileTokenStore(tmp_path / "tokens.json")
-    store.save("acme", OLD)
+    store = stored_tokens(tmp_path / "tokens.json", OLD)
     calls = 0
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -228,14 +234,13 @@ async def test_token_endpoint_unreachable_then_back_is_retried(tmp_path: Path) -
             raise httpx.ConnectError("refused", request=request)
         return json_response(NEW_ANSWER)
 
-    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+    async with mock_http(handler) as http:
         assert await TokenManager(store, "acme", APP, http).refresh("APP_USR-OLD") == "APP_USR-NEW"
     assert calls == 2
 
 
 async def test_lost_answer_then_invalid_grant_says_the_token_may_be_spent(tmp_path: Path) -> None:
-    store = FileTokenStore(tmp_path / "tokens.json")
-    store.save("acme", OLD)
+    store = stored_tokens(tmp_path / "tokens.json", OLD)
     calls = 0
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -247,7 +252,7 @@ async def test_lost_answer_then_invalid_grant_says_the_token_may_be_spent(tmp_pa
             {"message": "Error validating grant", "error": "invalid_grant", "status": 400}, 400
         )
 
-    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+    async with mock_http(handler) as http:
         with pytest.raises(TokenError) as caught:
             await TokenManager(store, "acme", APP, http).refresh("APP_USR-OLD")
     assert calls == 2
@@ -256,8 +261,7 @@ async def test_lost_answer_then_invalid_grant_says_the_token_may_be_spent(tmp_pa
 
 
 async def test_invalid_grant_is_not_retried(tmp_path: Path) -> None:
-    store = FileTokenStore(tmp_path / "tokens.json")
-    store.save("acme", OLD)
+    store = stored_tokens(tmp_path / "tokens.json", OLD)
     calls = 0
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -265,7 +269,7 @@ async def test_invalid_grant_is_not_retried(tmp_path: Path) -> None:
         calls += 1
         return json_response({"error": "invalid_grant", "status": 400}, 400)
 
-    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+    async with mock_http(handler) as http:
         with pytest.raises(TokenError):
             await TokenManager(store, "acme", APP, http).refresh("APP_USR-OLD")
     assert calls == 1
@@ -273,24 +277,13 @@ async def test_invalid_grant_is_not_retried(tmp_path: Path) -> None:
 
 async def test_refresh_through_an_injected_5xx_in_the_sandbox(tmp_path: Path, harness: Harness) -> None:
     """Every request of this sandbox fails once in a while; the refresh gets through anyway."""
-    from mltakedown.meli import ClientConfig, MeliClient, RateLimiter
-
     app = create_app(SandboxOptions(fail_rate=0.5, seed=7))
-    store = FileTokenStore(tmp_path / "tokens.json")
-    store.save("acme", TokenSet(TOKEN_A, REFRESH_A, datetime.now(UTC) - timedelta(minutes=5), SELLER_A))
-    oauth = OAuthApp(
-        CLIENT_ID,
-        CLIENT_SECRET,
-        "http://127.0.0.1/callback",
-        retry=RetryPolicy(max_retries=8, initial_delay=0.001, max_delay=0.01, max_retry_after=0.01),
+    store = stored_tokens(
+        tmp_path / "tokens.json",
+        TokenSet(TOKEN_A, REFRESH_A, datetime.now(UTC) - timedelta(minutes=5), SELLER_A),
     )
-    async with MeliClient(
-        ClientConfig(api_url="http://sandbox.test", client_id=CLIENT_ID),
-        tokens=TokenManager(store, "acme", oauth),
-        transport=httpx.ASGITransport(app=app),
-        rate=RateLimiter(float("inf")),
-        retry=RetryPolicy(max_retries=8, initial_delay=0.001, max_delay=0.01, max_retry_after=0.01),
-    ) as api:
+    patient = RetryPolicy(max_retries=8, initial_delay=0.001, max_delay=0.01, max_retry_after=0.01)
+    async with _sandbox_client(app, store, patient) as api:
         for _ in range(5):
             assert (await api.me()).id == SELLER_A
     saved = store.load("acme")
@@ -300,8 +293,7 @@ async def test_refresh_through_an_injected_5xx_in_the_sandbox(tmp_path: Path, ha
 async def test_an_answer_echoing_the_refresh_token_does_not_leak_it(tmp_path: Path) -> None:
     import traceback
 
-    store = FileTokenStore(tmp_path / "tokens.json")
-    store.save("acme", OLD)
+    store = stored_tokens(tmp_path / "tokens.json", OLD)
 
     def handler(request: httpx.Request) -> httpx.Response:
         return json_response(
@@ -313,7 +305,7 @@ async def test_an_answer_echoing_the_refresh_token_does_not_leak_it(tmp_path: Pa
             400,
         )
 
-    async with httpx.AsyncClient(base_url=API_URL, transport=httpx.MockTransport(handler)) as http:
+    async with mock_http(handler) as http:
         with pytest.raises(TokenError) as caught:
             await TokenManager(store, "acme", APP, http).refresh("APP_USR-OLD")
     shown = (
@@ -327,8 +319,7 @@ async def test_token_calls_are_reported_to_the_call_hook_without_secrets(
     tmp_path: Path, harness: Harness
 ) -> None:
     """The Log sheet shows every call: a refresh (and its retry) included, never the form."""
-    store = FileTokenStore(tmp_path / "tokens.json")
-    store.save("acme", OLD)
+    store = stored_tokens(tmp_path / "tokens.json", OLD)
     token_calls = 0
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -339,7 +330,7 @@ async def test_token_calls_are_reported_to_the_call_hook_without_secrets(
                 return json_response({"error": "service_not_available"}, 503, request_id="tok-1")
             return json_response(NEW_ANSWER, request_id="tok-2")
         if request.headers["authorization"] == "Bearer APP_USR-OLD":
-            return json_response({"code": "unauthorized", "message": "invalid access token"}, 401)
+            return unauthorized()
         return json_response({"id": 1001})
 
     async with harness.client(handler, tokens=TokenManager(store, "acme", APP)) as api:
@@ -359,8 +350,7 @@ async def test_401_in_the_middle_of_a_retry_storm_refreshes_once_for_everyone(
 ) -> None:
     """Ten concurrent calls: each first meets a 429 (global pause), then a 503, then a 401 for the
     old token. One refresh serves them all, and every call ends well."""
-    store = FileTokenStore(tmp_path / "tokens.json")
-    store.save("acme", OLD)
+    store = stored_tokens(tmp_path / "tokens.json", OLD)
     attempts: dict[str, int] = {}
     token_calls = 0
 
@@ -377,7 +367,7 @@ async def test_401_in_the_middle_of_a_retry_storm_refreshes_once_for_everyone(
                 return json_response({"error": "too_many_requests"}, 429, headers={"retry-after": "2"})
             if step == 2:
                 return json_response({"error": "service_not_available"}, 503)
-            return json_response({"code": "unauthorized", "message": "invalid access token"}, 401)
+            return unauthorized()
         return json_response({"id": item_id, "status": "active"})
 
     manager = TokenManager(store, "acme", APP)

@@ -8,6 +8,7 @@ import hashlib
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 from mltakedown.book.xlsx import XlsxWorkbook
 from mltakedown.engine import run
@@ -32,6 +33,24 @@ ROWS = [
 ]
 
 
+async def _executed_book(tmp_path: Path, url: str) -> Path:
+    """A book of ``ROWS`` planned and executed against the sandbox at ``url``."""
+    path = sandbox_book(tmp_path / "book.xlsx", ROWS, lang="en", reason="IP complaint")
+    await plan_and_execute(url, path)
+    return path
+
+
+def _journal(path: Path) -> Path:
+    """The journal file of the book at ``path``."""
+    return state_dir(path) / JOURNAL_NAME
+
+
+def _intent(path: Path, item_id: str) -> dict[str, Any]:
+    """The journal's first write intent for ``item_id``."""
+    log = read_journal(_journal(path))
+    return next(e for e in log.entries if e["type"] == "intent" and e["item_id"] == item_id)
+
+
 async def _restore(url: str, path: Path) -> None:
     calls = CallLog()
     config = ClientConfig(api_url=url, rate=50.0)
@@ -42,8 +61,7 @@ async def _restore(url: str, path: Path) -> None:
 async def test_execute_restore_and_a_second_execute_leave_a_clean_record(
     tmp_path: Path, served: tuple[str, World]
 ) -> None:
-    path = sandbox_book(tmp_path / "book.xlsx", ROWS, lang="en", reason="IP complaint")
-    await plan_and_execute(served[0], path)
+    path = await _executed_book(tmp_path, served[0])
     make_report(path, languages=["en"])
     assert verify_record(path) == []
     set_actions(path, {0: "RESTORE"})
@@ -61,11 +79,9 @@ async def test_a_row_turned_ok_after_its_latest_write_failed_is_reported(
 ) -> None:
     """The pause succeeded; a later restore of the same row failed; the row is edited to say the
     restore worked. The earlier successful pause must not vouch for it."""
-    path = sandbox_book(tmp_path / "book.xlsx", ROWS, lang="en", reason="IP complaint")
-    await plan_and_execute(served[0], path)
-    log = read_journal(state_dir(path) / JOURNAL_NAME)
-    pause = next(e for e in log.entries if e["type"] == "intent" and e["item_id"] == T["active_mlm"])
-    with Journal(state_dir(path) / JOURNAL_NAME) as journal:
+    path = await _executed_book(tmp_path, served[0])
+    pause = _intent(path, T["active_mlm"])
+    with Journal(_journal(path)) as journal:
         journal.append("run_start", run_id="restore-run", stage="restore")
         journal.append(
             "intent",
@@ -94,11 +110,9 @@ async def test_a_row_turned_ok_after_its_latest_write_failed_is_reported(
 async def test_a_row_turned_ok_after_its_read_back_disagreed_is_reported(
     tmp_path: Path, served: tuple[str, World]
 ) -> None:
-    path = sandbox_book(tmp_path / "book.xlsx", ROWS, lang="en", reason="IP complaint")
-    await plan_and_execute(served[0], path)
-    log = read_journal(state_dir(path) / JOURNAL_NAME)
-    pause = next(e for e in log.entries if e["type"] == "intent" and e["item_id"] == T["active_mco"])
-    with Journal(state_dir(path) / JOURNAL_NAME) as journal:
+    path = await _executed_book(tmp_path, served[0])
+    pause = _intent(path, T["active_mco"])
+    with Journal(_journal(path)) as journal:
         # A later read-back of the same write saw the listing active again.
         journal.append(
             "verify", write_id=pause["write_id"], run_id=pause["run_id"], ok=False, status_seen="active"
@@ -111,8 +125,7 @@ async def test_a_row_turned_ok_after_its_read_back_disagreed_is_reported(
 async def test_evidence_altered_with_its_checksum_is_caught_by_the_appeal_pack_copy(
     tmp_path: Path, served: tuple[str, World]
 ) -> None:
-    path = sandbox_book(tmp_path / "book.xlsx", ROWS, lang="en", reason="IP complaint")
-    await plan_and_execute(served[0], path)
+    path = await _executed_book(tmp_path, served[0])
     make_report(path, languages=["en"])
     assert verify_record(path) == []
     evidence = SnapshotStore(state_dir(path), "reader", area=EVIDENCE_DIR).find(T["under_review_held"])
@@ -132,12 +145,11 @@ async def test_evidence_altered_with_its_checksum_is_caught_by_the_appeal_pack_c
 async def test_a_snapshot_rewritten_with_its_checksum_is_caught_by_the_journal(
     tmp_path: Path, served: tuple[str, World]
 ) -> None:
-    path = sandbox_book(tmp_path / "book.xlsx", ROWS, lang="en", reason="IP complaint")
-    await plan_and_execute(served[0], path)
+    path = await _executed_book(tmp_path, served[0])
     assert verify_record(path) == []
     snapshot = SnapshotStore(state_dir(path), "reader").find(T["active_mlm"])
     assert snapshot is not None
-    intents = [e for e in read_journal(state_dir(path) / JOURNAL_NAME).entries if e.get("type") == "intent"]
+    intents = [e for e in read_journal(_journal(path)).entries if e.get("type") == "intent"]
     assert any(e.get("snapshot") == snapshot.name and e.get("snapshot_sha256") for e in intents)
     # Someone "improves" the evidence and recomputes its checksum file to match.
     doc = json.loads(snapshot.read_bytes())

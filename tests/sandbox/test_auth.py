@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
+import httpx
+
 from mltakedown.sandbox import seed
 from mltakedown.sandbox.tokens import pkce_challenge
 
@@ -116,35 +118,21 @@ async def test_authorization_code_with_pkce(sb: Sandbox) -> None:
     code = sb.world.issue_authorization_code(
         2002, pkce_challenge(verifier), redirect_uri="http://127.0.0.1/cb"
     )
-    wrong = await sb.client.post(
-        "/oauth/token",
-        data=_form(
+
+    async def exchange(code_verifier: str) -> httpx.Response:
+        form = _form(
             grant_type="authorization_code",
             code=code,
             redirect_uri="http://127.0.0.1/cb",
-            code_verifier="not-it",
-        ),
-    )
+            code_verifier=code_verifier,
+        )
+        return await sb.client.post("/oauth/token", data=form)
+
+    wrong = await exchange("not-it")
     assert wrong.status_code == 400 and wrong.json() == INVALID_GRANT
-    good = await sb.client.post(
-        "/oauth/token",
-        data=_form(
-            grant_type="authorization_code",
-            code=code,
-            redirect_uri="http://127.0.0.1/cb",
-            code_verifier=verifier,
-        ),
-    )
+    good = await exchange(verifier)
     assert good.status_code == 200 and good.json()["user_id"] == 2002
-    again = await sb.client.post(
-        "/oauth/token",
-        data=_form(
-            grant_type="authorization_code",
-            code=code,
-            redirect_uri="http://127.0.0.1/cb",
-            code_verifier=verifier,
-        ),
-    )
+    again = await exchange(verifier)
     assert again.json() == INVALID_GRANT
 
 

@@ -456,6 +456,17 @@ HOW_TO: Texts = _t(
 )
 
 
+def summary_labels(lang: str) -> list[str]:
+    """Row 1 of the summary block in ``lang``: title, the results, total, last step, time."""
+    return [
+        SUMMARY_TITLE[lang],
+        *(r.value for r in SUMMARY_RESULTS),
+        SUMMARY_TOTAL[lang],
+        SUMMARY_STAGE[lang],
+        SUMMARY_AT[lang],
+    ]
+
+
 def normalise_header(text: object) -> str:
     """A header as compared: NFKC, case-folded, inner whitespace collapsed, ``*``/``:`` dropped."""
     if text is None:

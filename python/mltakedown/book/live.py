@@ -59,12 +59,8 @@ from mltakedown.book.layout import (
     SHEET_SNAPSHOTS,
     SHEET_TAKEDOWN,
     SNAPSHOT_COLUMNS,
-    SUMMARY_AT,
     SUMMARY_LABEL_ROW,
     SUMMARY_RESULTS,
-    SUMMARY_STAGE,
-    SUMMARY_TITLE,
-    SUMMARY_TOTAL,
     SUMMARY_VALUE_ROW,
     TAKEDOWN_COLUMNS,
     TEMPLATE_VERSION,
@@ -73,6 +69,7 @@ from mltakedown.book.layout import (
     conditional_colours,
     header_keys,
     normalise_header,
+    summary_labels,
 )
 from mltakedown.book.ports import (
     BookSettings,
@@ -780,13 +777,7 @@ class LiveWorkbook:
                 if result is not None:
                     counts[result] += 1
         lang = self.language
-        labels: list[Any] = [
-            SUMMARY_TITLE[lang],
-            *(r.value for r in SUMMARY_RESULTS),
-            SUMMARY_TOTAL[lang],
-            SUMMARY_STAGE[lang],
-            SUMMARY_AT[lang],
-        ]
+        labels: list[Any] = summary_labels(lang)
         moment = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         values: list[Any] = [
             table.cell(SUMMARY_VALUE_ROW, 1),

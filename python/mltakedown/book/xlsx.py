@@ -942,14 +942,7 @@ def style_header(ws: Worksheet, row: int, col: int, column: L.Column, lang: str)
 
 def write_summary_labels(ws: Worksheet, lang: str) -> None:
     """Row 1 labels of the summary block and the how-to line in row 3."""
-    labels = [
-        L.SUMMARY_TITLE[lang],
-        *(r.value for r in L.SUMMARY_RESULTS),
-        L.SUMMARY_TOTAL[lang],
-        L.SUMMARY_STAGE[lang],
-        L.SUMMARY_AT[lang],
-    ]
-    for col, label in enumerate(labels, start=1):
+    for col, label in enumerate(L.summary_labels(lang), start=1):
         cell = ws.cell(L.SUMMARY_LABEL_ROW, col)
         if cell.value != label:
             set_value(cell, label)

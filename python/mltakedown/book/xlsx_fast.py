@@ -126,14 +126,7 @@ def spliced_parts(
 
 def _require_template_summary(book: StreamedBook, styles: StyleBook, lang: str) -> None:
     """The summary block must be the template's: then only its values change (else openpyxl lays it out)."""
-    labels = [
-        L.SUMMARY_TITLE[lang],
-        *(r.value for r in L.SUMMARY_RESULTS),
-        L.SUMMARY_TOTAL[lang],
-        L.SUMMARY_STAGE[lang],
-        L.SUMMARY_AT[lang],
-    ]
-    for col, label in enumerate(labels, start=1):
+    for col, label in enumerate(L.summary_labels(lang), start=1):
         if book.top.get((L.SUMMARY_LABEL_ROW, col), (None, 0))[0] != label:
             raise SpliceUnsupported("the summary labels differ from the template's")
     for col, result in enumerate(L.SUMMARY_RESULTS, start=2):
